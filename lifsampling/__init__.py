@@ -1,0 +1,78 @@
+"""lifsampling: sampling-based inference with spiking LIF neurons.
+
+Define a target distribution (a Boltzmann machine), let a network of
+conductance-based leaky integrate-and-fire neurons sample from it, and measure
+how well it sampled.
+
+>>> import lifsampling as ls
+>>> bm = ls.random_boltzmann_machine(5, seed=0)
+>>> result = ls.LIFSampler(bm).sample(10_000.0, n_chains=8, seed=1)  # doctest: +SKIP
+>>> ls.kl_divergence(bm, result)                                     # doctest: +SKIP
+"""
+
+from .calibration import Calibration, CalibrationMismatchError, calibrate
+from .divergence import KLDivergence, dkl_vs_time, kl_divergence
+from .gibbs import GibbsSampler
+from .membrane import FreeMembrane, free_membrane
+from .neurons import NeuronParameters
+from .noise import NoiseSource, PoissonNoise
+from .readout import StateReadout, states_from_spikes
+from .results import (
+    joint_distribution,
+    load_result,
+    make_result,
+    marginals,
+    result_target,
+    save_result,
+    state_counts,
+)
+from .sampler import LIFSampler
+from .sampling import Sampler
+from .targets import (
+    BoltzmannMachine,
+    RestrictedBoltzmannMachine,
+    all_states,
+    indices_to_states,
+    load_target,
+    random_boltzmann_machine,
+    states_to_indices,
+)
+from .translation import LIFParameters, boltzmann_to_lif, lif_to_boltzmann
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BoltzmannMachine",
+    "Calibration",
+    "CalibrationMismatchError",
+    "FreeMembrane",
+    "GibbsSampler",
+    "KLDivergence",
+    "LIFParameters",
+    "LIFSampler",
+    "NeuronParameters",
+    "NoiseSource",
+    "PoissonNoise",
+    "RestrictedBoltzmannMachine",
+    "Sampler",
+    "StateReadout",
+    "all_states",
+    "boltzmann_to_lif",
+    "calibrate",
+    "dkl_vs_time",
+    "free_membrane",
+    "indices_to_states",
+    "joint_distribution",
+    "kl_divergence",
+    "lif_to_boltzmann",
+    "load_result",
+    "load_target",
+    "make_result",
+    "marginals",
+    "random_boltzmann_machine",
+    "result_target",
+    "save_result",
+    "state_counts",
+    "states_from_spikes",
+    "states_to_indices",
+]

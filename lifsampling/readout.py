@@ -1,0 +1,126 @@
+"""Readout of binary network states from spike trains.
+
+A sampling neuron is in state ``z_k = 1`` for the refractory period
+``τ_ref`` after each of its spikes and ``z_k = 0`` otherwise (Buesing et al.
+2011, PLoS Comput. Biol. 7, e1002211; Petrovici et al. 2016, Phys. Rev. E 94,
+042312).  With spikes on the simulation grid, a spike at step ``s`` gives
+``z = 1`` exactly on steps ``s, s+1, …, s + n_ref − 1`` (``n_ref = τ_ref/dt``).
+
+:class:`StateReadout` turns a stream of spike chunks into states on a regular
+sampling grid without keeping past spikes: it only carries each neuron's last
+spike from one chunk to the next.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["StateReadout", "states_from_spikes"]
+
+
+class StateReadout:
+    """Stream spikes into binary states read on a regular grid.
+
+    Grid points are the time steps ``first_step + k · interval_steps`` for
+    ``k = 0 … n_draws − 1``.  Call the object with each chunk of spikes (in
+    time order across calls); the states fill :attr:`states`.
+
+    Parameters
+    ----------
+    n_neurons : int
+    n_ref_steps : int
+        Refractory period in time steps (``τ_ref / dt``).
+    first_step, interval_steps, n_draws : int
+        The sampling grid in time steps.
+
+    Examples
+    --------
+    >>> r = StateReadout(1, n_ref_steps=3, first_step=0, interval_steps=1, n_draws=6)
+    >>> r(np.array([0]), np.array([1]), end_step=6)
+    >>> r.states[:, 0]
+    array([0, 1, 1, 1, 0, 0], dtype=int8)
+    """
+
+    def __init__(
+        self, n_neurons: int, n_ref_steps: int, first_step: int, interval_steps: int, n_draws: int
+    ) -> None:
+        if n_ref_steps < 1 or interval_steps < 1 or n_draws < 0 or first_step < 0:
+            raise ValueError("n_ref_steps and interval_steps must be >= 1, first_step and n_draws >= 0.")
+        self.n_neurons = int(n_neurons)
+        self.n_ref = int(n_ref_steps)
+        self.first = int(first_step)
+        self.interval = int(interval_steps)
+        self.n_draws = int(n_draws)
+        self.states = np.zeros((self.n_draws, self.n_neurons), dtype=np.int8)
+        self.spike_counts = np.zeros(self.n_neurons, dtype=np.int64)
+        self._last = np.full(self.n_neurons, np.iinfo(np.int64).min // 4, dtype=np.int64)
+        self._done = 0  # grid points filled so far
+        self._end = 0
+
+    def _grid_index(self, step: np.ndarray) -> np.ndarray:
+        """Index of the first grid point at or after ``step``."""
+        return -((self.first - step) // self.interval)  # ceil((step - first) / interval)
+
+    def __call__(self, neurons: np.ndarray, steps: np.ndarray, end_step: int) -> None:
+        neurons = np.asarray(neurons, dtype=np.int64)
+        steps = np.asarray(steps, dtype=np.int64)
+        if end_step < self._end:
+            raise ValueError("chunks must arrive in time order.")
+        if steps.size and (steps.min() < self._end or steps.max() >= end_step):
+            raise ValueError("spike steps must lie inside the chunk [previous end, end_step).")
+        np.add.at(self.spike_counts, neurons, 1)
+        k0 = self._done
+        k1 = int(min(self.n_draws, max(k0, self._grid_index(np.int64(end_step)))))
+        if k1 > k0:
+            # a neuron's previous-chunk spike may still be active; include it
+            src_n = np.concatenate([np.arange(self.n_neurons), neurons])
+            src_s = np.concatenate([self._last, steps])
+            start = np.clip(self._grid_index(src_s), k0, k1) - k0
+            stop = np.clip(self._grid_index(src_s + self.n_ref), k0, k1) - k0
+            keep = stop > start
+            diff = np.zeros((self.n_neurons, k1 - k0 + 1), dtype=np.int32)
+            np.add.at(diff, (src_n[keep], start[keep]), 1)
+            np.add.at(diff, (src_n[keep], stop[keep]), -1)
+            self.states[k0:k1] = (np.cumsum(diff[:, :-1], axis=1) > 0).T
+            self._done = k1
+        if steps.size:
+            # last spike of each neuron in this chunk
+            order = np.lexsort((steps, neurons))
+            n_sorted, s_sorted = neurons[order], steps[order]
+            is_last = np.r_[n_sorted[1:] != n_sorted[:-1], True]
+            self._last[n_sorted[is_last]] = s_sorted[is_last]
+        self._end = int(end_step)
+
+    @property
+    def complete(self) -> bool:
+        """True once every grid point has been read."""
+        return self._done == self.n_draws
+
+
+def states_from_spikes(
+    neurons: np.ndarray,
+    steps: np.ndarray,
+    n_neurons: int,
+    n_ref_steps: int,
+    first_step: int,
+    interval_steps: int,
+    n_draws: int,
+) -> np.ndarray:
+    """States ``(n_draws, n_neurons)`` on a grid from all spikes at once.
+
+    Convenience wrapper around :class:`StateReadout` for spikes already in memory.
+
+    Examples
+    --------
+    >>> states_from_spikes([0, 1], [2, 4], 2, n_ref_steps=2, first_step=0,
+    ...                    interval_steps=1, n_draws=6).T
+    array([[0, 0, 1, 1, 0, 0],
+           [0, 0, 0, 0, 1, 1]], dtype=int8)
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    end = first_step + interval_steps * n_draws
+    if steps.size:
+        end = max(end, int(steps.max()) + 1)
+    r = StateReadout(n_neurons, n_ref_steps, first_step, interval_steps, n_draws)
+    r(np.asarray(neurons, dtype=np.int64), steps, end)
+    return r.states

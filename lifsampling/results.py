@@ -1,0 +1,196 @@
+"""Sampling results as labelled xarray data, saved and loaded as NetCDF.
+
+Every sampler in the toolkit returns an :class:`xarray.Dataset` with
+
+* ``states`` — ``int8`` 0/1, dims ``("chain", "draw", "unit")``;
+* coordinate ``time`` along ``draw`` — sampled time since the end of burn-in [ms];
+* ``target_W`` (dims ``unit``, ``unit_j``) and ``target_b`` (``unit``) when the
+  target is known;
+* attributes that say how it was made: ``sampler``, ``sample_interval_ms``,
+  ``dt_ms``, ``tau_refrac_ms``, ``burn_in_ms``, ``seed``, JSON strings
+  ``neuron_parameters``, ``noise``, ``calibration``, ``settings``, plus
+  library versions and the creation time.
+
+The dims ``chain`` and ``draw`` follow the arviz convention, so results convert
+to ``arviz.InferenceData`` directly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._io import atomic_path
+from .targets import MAX_EXACT_UNITS, BoltzmannMachine, RestrictedBoltzmannMachine, states_to_indices
+
+__all__ = [
+    "make_result",
+    "save_result",
+    "load_result",
+    "result_target",
+    "state_counts",
+    "joint_distribution",
+    "marginals",
+]
+
+_ENGINE = "h5netcdf"
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("lifsampling", "brian2", "numpy", "xarray"):
+        try:
+            out[f"version_{pkg}"] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def make_result(
+    states: np.ndarray,
+    *,
+    sample_interval: float,
+    sampler: str,
+    target: BoltzmannMachine | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> xr.Dataset:
+    """Wrap a ``(chain, draw, unit)`` 0/1 array as a result Dataset.
+
+    Parameters
+    ----------
+    states : array, shape (n_chains, n_draws, n_units)
+    sample_interval : float
+        Sampled time between draws [ms].
+    sampler : str
+        Name of the sampler that made it (``"lif"``, ``"gibbs"``, …).
+    target : BoltzmannMachine, optional
+        Stored alongside as ``target_W`` / ``target_b``.
+    attrs : dict, optional
+        Further attributes; dict values are stored as JSON strings, ``None`` is dropped.
+
+    Examples
+    --------
+    >>> ds = make_result(np.zeros((2, 3, 4), dtype=np.int8), sample_interval=1.0, sampler="demo")
+    >>> dict(ds.states.sizes)
+    {'chain': 2, 'draw': 3, 'unit': 4}
+    """
+    states = np.asarray(states)
+    if states.ndim != 3:
+        raise ValueError(f"states must have dims (chain, draw, unit), got shape {states.shape}.")
+    if states.size and not np.isin(states, (0, 1)).all():
+        raise ValueError("states must contain only 0 and 1.")
+    n_chains, n_draws, n_units = states.shape
+    data_vars: dict[str, Any] = {"states": (("chain", "draw", "unit"), states.astype(np.int8))}
+    if target is not None:
+        if target.n_units != n_units:
+            raise ValueError(f"target has {target.n_units} units but states have {n_units}.")
+        data_vars["target_W"] = (("unit", "unit_j"), np.asarray(target.W))
+        data_vars["target_b"] = (("unit",), np.asarray(target.b))
+    ds = xr.Dataset(
+        data_vars,
+        coords={
+            "chain": np.arange(n_chains),
+            "draw": np.arange(n_draws),
+            "unit": np.arange(n_units),
+            "time": ("draw", np.arange(n_draws) * float(sample_interval), {"units": "ms"}),
+        },
+    )
+    ds.states.attrs["description"] = "z_k = 1 during the refractory period after a spike of unit k"
+    meta: dict[str, Any] = {
+        "sampler": sampler,
+        "sample_interval_ms": float(sample_interval),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **_versions(),
+    }
+    if isinstance(target, RestrictedBoltzmannMachine):
+        meta["target_n_visible"] = target.n_visible
+    for key, value in (attrs or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, (dict, list, tuple)):
+            value = json.dumps(value)
+        elif isinstance(value, (bool, np.bool_)):
+            value = int(value)
+        meta[key] = value
+    ds.attrs.update(meta)
+    return ds
+
+
+def save_result(result: xr.Dataset, path: str | os.PathLike) -> None:
+    """Save a result as NetCDF (HDF5), atomically: an existing file is replaced only on success."""
+    _validate(result, "result")
+    with atomic_path(path) as tmp:
+        result.to_netcdf(tmp, engine=_ENGINE)
+
+
+def load_result(path: str | os.PathLike) -> xr.Dataset:
+    """Load a result saved with :func:`save_result` (fully into memory).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        If the file is missing, is not a readable NetCDF file, or lacks ``states``.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"result file {path!r} does not exist.")
+    try:
+        ds = xr.load_dataset(path, engine=_ENGINE)
+    except Exception as exc:
+        raise ValueError(f"cannot read {path!r} as a NetCDF result file: {exc}") from None
+    _validate(ds, path)
+    ds["states"] = ds.states.astype(np.int8)
+    return ds
+
+
+def _validate(ds: xr.Dataset, what: str) -> None:
+    if not isinstance(ds, xr.Dataset) or "states" not in ds:
+        raise ValueError(f"{what} has no 'states' variable; it is not a lifsampling result.")
+    if ds.states.dims != ("chain", "draw", "unit"):
+        raise ValueError(f"{what}: 'states' must have dims (chain, draw, unit), got {ds.states.dims}.")
+
+
+def result_target(result: xr.Dataset) -> BoltzmannMachine | None:
+    """The target stored in a result, or None."""
+    if "target_W" not in result:
+        return None
+    W, b = result.target_W.values, result.target_b.values
+    nv = result.attrs.get("target_n_visible")
+    if nv is not None:
+        nv = int(nv)
+        return RestrictedBoltzmannMachine(W[:nv, nv:], b[:nv], b[nv:])
+    return BoltzmannMachine(W, b)
+
+
+def state_counts(result: xr.Dataset, n_draws: int | None = None) -> np.ndarray:
+    """How often each joint state occurs (all chains pooled), indexed by state index.
+
+    ``n_draws`` limits the count to the first draws of every chain.
+    """
+    _validate(result, "result")
+    K = result.sizes["unit"]
+    if K > MAX_EXACT_UNITS:
+        raise ValueError(f"joint-state counts need <= {MAX_EXACT_UNITS} units, got {K}.")
+    s = result.states.values
+    if n_draws is not None:
+        s = s[:, :n_draws]
+    return np.bincount(states_to_indices(s).ravel(), minlength=2**K)
+
+
+def joint_distribution(result: xr.Dataset) -> np.ndarray:
+    """Sampled joint distribution: fraction of draws in each joint state."""
+    c = state_counts(result)
+    return c / max(c.sum(), 1)
+
+
+def marginals(result: xr.Dataset) -> xr.DataArray:
+    """Sampled ``p(z_k = 1)`` per unit (all chains and draws pooled)."""
+    _validate(result, "result")
+    return result.states.mean(("chain", "draw")).rename("marginal")

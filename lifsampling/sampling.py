@@ -1,0 +1,66 @@
+"""The sampler interface shared by every sampler in the toolkit.
+
+A sampler is configured in its constructor (target, neuron model, noise, …)
+and does work in :meth:`Sampler.sample`, which always has the same
+signature and returns the same result type (see :mod:`lifsampling.results`),
+so that spiking and reference samplers compare like for like.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ._units import positive, to_float
+from .targets import BoltzmannMachine
+
+__all__ = ["Sampler"]
+
+
+@dataclass(frozen=True)
+class RunLength:
+    """Validated run settings, in ms."""
+
+    duration: float
+    burn_in: float
+    n_chains: int
+
+
+def check_run(duration, n_chains, burn_in) -> RunLength:
+    """Validate the arguments every ``sample`` call shares."""
+    duration = positive(duration, "ms", "duration")
+    burn_in = to_float(burn_in, "ms", "burn_in")
+    if burn_in < 0:
+        raise ValueError(f"burn_in must be >= 0 ms, got {burn_in}.")
+    if isinstance(n_chains, bool) or not isinstance(n_chains, (int, np.integer)) or n_chains < 1:
+        raise ValueError(f"n_chains must be an integer >= 1, got {n_chains!r}.")
+    return RunLength(duration, burn_in, int(n_chains))
+
+
+class Sampler(ABC):
+    """Base class of all samplers of a :class:`BoltzmannMachine` target."""
+
+    def __init__(self, target: BoltzmannMachine) -> None:
+        if not isinstance(target, BoltzmannMachine):
+            raise TypeError(
+                f"target must be a BoltzmannMachine, got {type(target).__name__}. "
+                "Build one with BoltzmannMachine(W, b) or load_target(path)."
+            )
+        self.target = target
+
+    @abstractmethod
+    def sample(
+        self,
+        duration: float,
+        *,
+        n_chains: int = 1,
+        seed: int | np.random.Generator | None = None,
+        burn_in: float = 500.0,
+    ) -> xr.Dataset:
+        """Sample ``duration`` ms of sampled time per chain, after ``burn_in`` ms.
+
+        Returns a result Dataset with ``states`` of dims (chain, draw, unit).
+        """
