@@ -156,8 +156,13 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
             model = f"w_e : {wunit} (constant)\nw_i : {wunit} (constant)"
             on_pre = f"{e}_post += w_e\n{i}_post += w_i"
         syn = b2.Synapses(
-            group, group, model=model, on_pre=on_pre, delay=spec.delay * b2.ms,
-            dt=spec.dt * b2.ms, name="lifsampling_synapses",
+            group,
+            group,
+            model=model,
+            on_pre=on_pre,
+            delay=spec.delay * b2.ms,
+            dt=spec.dt * b2.ms,
+            name="lifsampling_synapses",
         )
         syn.connect(i=np.asarray(spec.pre), j=np.asarray(spec.post))
         scale = b2.uS if n.conductance_based else b2.nA
@@ -243,8 +248,13 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
         chunk_steps = chunk
         disable = False if progress else (True if progress is False else None)
         with tqdm(
-            total=n_steps * spec.dt / 1000.0, unit="s", desc=description, delay=2.0,
-            disable=disable, leave=False, bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s bio [{elapsed}<{remaining}]",
+            total=n_steps * spec.dt / 1000.0,
+            unit="s",
+            desc=description,
+            delay=2.0,
+            disable=disable,
+            leave=False,
+            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s bio [{elapsed}<{remaining}]",
         ) as bar:
             done = 0
             while done < n_steps:

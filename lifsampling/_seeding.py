@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
 def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     """Return a :class:`numpy.random.Generator` for ``seed``.
 

@@ -328,8 +328,9 @@ def calibrate(
     seed_pre, seed_main = derive_seed(seed), derive_seed(seed + 1)
     common = dict(dt=dt, burn_in=burn_in, device=device, cache_dir=cache_dir, progress=progress)
     v_pre = np.arange(lo, hi + step / 2, step)
-    p_pre = _measure(neuron, noise, v_pre, duration=prescan_duration, seed=seed_pre,
-                     what="calibration pre-scan", **common)
+    p_pre = _measure(
+        neuron, noise, v_pre, duration=prescan_duration, seed=seed_pre, what="calibration pre-scan", **common
+    )
     above = np.flatnonzero(p_pre >= 0.5)
     if above.size == 0 or above[0] == 0:
         raise RuntimeError(
@@ -343,8 +344,7 @@ def calibrate(
     v_hi = v_pre[mid + top[0]] if top.size else v_pre[-1]
     margin = 0.25 * (v_hi - v_lo) + step
     v = np.linspace(v_lo - margin, v_hi + margin, int(n_points))
-    p = _measure(neuron, noise, v, duration=duration, seed=seed_main,
-                 what="calibration", **common)
+    p = _measure(neuron, noise, v, duration=duration, seed=seed_main, what="calibration", **common)
 
     use = (p > 0.05) & (p < 0.95)
     if use.sum() < 3:

@@ -75,19 +75,18 @@ def free_membrane(
         rev = {True: neuron.e_rev_E, False: neuron.e_rev_I}
         g = [c.weight * c.rate * 1e-3 * tau_s[c.excitatory] for c in comps]
         g_tot = g_l + sum(g)
-        mu = (g_l * e_l + sum(gx * rev[c.excitatory] for gx, c in zip(g, comps))) / g_tot
+        mu = (g_l * e_l + sum(gx * rev[c.excitatory] for gx, c in zip(g, comps, strict=False))) / g_tot
         amps = [c.weight * (rev[c.excitatory] - mu) / g_tot for c in comps]
     else:
         g_tot = g_l
         currents = [
-            (1 if c.excitatory else -1) * c.weight * c.rate * 1e-3 * tau_s[c.excitatory]
-            for c in comps
+            (1 if c.excitatory else -1) * c.weight * c.rate * 1e-3 * tau_s[c.excitatory] for c in comps
         ]
         mu = e_l + sum(currents) / g_l
         amps = [(1 if c.excitatory else -1) * c.weight / g_l for c in comps]
     tau_eff = c_m / g_tot
     var = np.zeros_like(mu, dtype=float)
-    for c, J in zip(comps, amps):
+    for c, J in zip(comps, amps, strict=False):
         ts = tau_s[c.excitatory]
         if np.isclose(ts, tau_eff):
             raise ValueError("free-membrane theory is singular for tau_syn == tau_eff.")

@@ -94,9 +94,7 @@ class NeuronParameters:
         if self.model not in ("cond_exp", "curr_exp"):
             raise ValueError(f"model must be 'cond_exp' or 'curr_exp', got {self.model!r}.")
         if self.v_reset > self.v_thresh:
-            raise ValueError(
-                f"v_reset ({self.v_reset} mV) must not lie above v_thresh ({self.v_thresh} mV)."
-            )
+            raise ValueError(f"v_reset ({self.v_reset} mV) must not lie above v_thresh ({self.v_thresh} mV).")
         if self.model == "cond_exp" and not self.e_rev_I < self.v_thresh < self.e_rev_E:
             raise ValueError(
                 "conductance-based neurons need e_rev_I < v_thresh < e_rev_E, got "
@@ -152,15 +150,39 @@ class NeuronParameters:
 
 _PRESETS = {
     "sbs": dict(
-        cm=0.2, tau_m=1.0, v_rest=-50.0, v_thresh=-50.0, v_reset=-50.001,
-        e_rev_E=0.0, e_rev_I=-100.0, tau_syn_E=10.0, tau_syn_I=10.0, tau_refrac=10.0,
+        cm=0.2,
+        tau_m=1.0,
+        v_rest=-50.0,
+        v_thresh=-50.0,
+        v_reset=-50.001,
+        e_rev_E=0.0,
+        e_rev_I=-100.0,
+        tau_syn_E=10.0,
+        tau_syn_I=10.0,
+        tau_refrac=10.0,
     ),
     "high_conductance": dict(
-        cm=0.1, tau_m=20.0, v_rest=-65.0, v_thresh=-52.0, v_reset=-53.0,
-        e_rev_E=0.0, e_rev_I=-90.0, tau_syn_E=10.0, tau_syn_I=10.0, tau_refrac=10.0,
+        cm=0.1,
+        tau_m=20.0,
+        v_rest=-65.0,
+        v_thresh=-52.0,
+        v_reset=-53.0,
+        e_rev_E=0.0,
+        e_rev_I=-90.0,
+        tau_syn_E=10.0,
+        tau_syn_I=10.0,
+        tau_refrac=10.0,
     ),
     "dold": dict(
-        cm=0.1, tau_m=1.0, v_rest=-65.0, v_thresh=-52.0, v_reset=-53.0,
-        e_rev_E=0.0, e_rev_I=-90.0, tau_syn_E=10.0, tau_syn_I=10.0, tau_refrac=10.0,
+        cm=0.1,
+        tau_m=1.0,
+        v_rest=-65.0,
+        v_thresh=-52.0,
+        v_reset=-53.0,
+        e_rev_E=0.0,
+        e_rev_I=-90.0,
+        tau_syn_E=10.0,
+        tau_syn_I=10.0,
+        tau_refrac=10.0,
     ),
 }

@@ -75,7 +75,8 @@ class NoiseSource(ABC):
         )
 
     def check_compatible(self, neuron: NeuronParameters) -> None:
-        """Raise ``ValueError`` if this source cannot drive ``neuron``."""
+        """Raise ``ValueError`` if this source cannot drive ``neuron`` (default: any neuron)."""
+        return None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NoiseSource) and self.to_dict() == other.to_dict()
@@ -87,8 +88,8 @@ class NoiseSource(ABC):
 def _weight(value: Any, name: str) -> tuple[float, str | None]:
     """A synaptic weight and its unit kind (``"uS"``, ``"nA"`` or None for plain floats)."""
     if hasattr(value, "dim"):
-        from brian2.units.fundamentalunits import get_dimensions
         import brian2
+        from brian2.units.fundamentalunits import get_dimensions
 
         if get_dimensions(value) == get_dimensions(brian2.siemens):
             return to_float(value, "uS", name), "uS"

@@ -23,8 +23,12 @@ def plot_calibration(calibration: Any, ax: Any = None) -> Any:
     v, p = calibration.v_rest, calibration.p_on
     ax.plot(v, p, "o", ms=3, label="measured")
     vv = np.linspace(v.min(), v.max(), 400)
-    ax.plot(vv, calibration.activation(vv), "-", label=(
-        f"logistic: $v_{{p05}}$={calibration.v_p05:.2f} mV, α={calibration.alpha:.3f} mV"))
+    ax.plot(
+        vv,
+        calibration.activation(vv),
+        "-",
+        label=(f"logistic: $v_{{p05}}$={calibration.v_p05:.2f} mV, α={calibration.alpha:.3f} mV"),
+    )
     ax.set_xlabel("$E_L$ [mV]")
     ax.set_ylabel("$p_{on}$")
     ax.legend(fontsize=8)
@@ -40,8 +44,11 @@ def plot_dkl_vs_time(curves: dict, ax: Any = None, direction: str = "dkl_target_
     for label, ds in curves.items():
         ax.loglog(ds.time.values, ds[direction].values, "o-", ms=3, label=label)
     ax.set_xlabel("sampled time per chain [ms]")
-    ax.set_ylabel("DKL(target ‖ sampled) [nats]" if direction == "dkl_target_sampled"
-                  else "DKL(sampled ‖ target) [nats]")
+    ax.set_ylabel(
+        "DKL(target ‖ sampled) [nats]"
+        if direction == "dkl_target_sampled"
+        else "DKL(sampled ‖ target) [nats]"
+    )
     ax.legend(fontsize=8)
     return ax
 

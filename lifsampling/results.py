@@ -106,7 +106,7 @@ def make_result(
     meta: dict[str, Any] = {
         "sampler": sampler,
         "sample_interval_ms": float(sample_interval),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **_versions(),
     }
     if isinstance(target, RestrictedBoltzmannMachine):

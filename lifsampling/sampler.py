@@ -241,8 +241,11 @@ class LIFSampler(Sampler):
                 "neuron_parameters": self.neuron.to_dict(),
                 "noise": self.noise.to_dict(),
                 "calibration": {
-                    "v_p05": cal.v_p05, "alpha": cal.alpha, "dt": cal.dt,
-                    "fit": cal.fit, "settings": cal.settings,
+                    "v_p05": cal.v_p05,
+                    "alpha": cal.alpha,
+                    "dt": cal.dt,
+                    "fit": cal.fit,
+                    "settings": cal.settings,
                 },
                 "lif_v_rest_mV": lif.v_rest.tolist(),
             },

@@ -101,8 +101,7 @@ def _as_matrix(W, name: str = "W") -> np.ndarray:
     if not np.all(np.isfinite(W)):
         bad = np.argwhere(~np.isfinite(W))[0]
         raise ValueError(
-            f"{name} must contain only finite values; {name}[{bad[0]}, {bad[1]}] = "
-            f"{W[tuple(bad)]}."
+            f"{name} must contain only finite values; {name}[{bad[0]}, {bad[1]}] = {W[tuple(bad)]}."
         )
     return W
 
@@ -188,9 +187,7 @@ class BoltzmannMachine:
 
     def __eq__(self, other: object) -> bool:
         return (
-            type(other) is type(self)
-            and np.array_equal(self.W, other.W)
-            and np.array_equal(self.b, other.b)
+            type(other) is type(self) and np.array_equal(self.W, other.W) and np.array_equal(self.b, other.b)
         )
 
     __hash__ = None  # mutable-looking arrays: not hashable
@@ -302,9 +299,7 @@ class RestrictedBoltzmannMachine(BoltzmannMachine):
         """Exact ``log p(v)`` of all ``2**n_visible`` visible states (hidden units summed out)."""
         _check_exact(self.n_visible)
         v = all_states(self.n_visible).astype(float)
-        log_pt = v @ self.visible_bias + np.logaddexp(0, v @ self.weights + self.hidden_bias).sum(
-            axis=1
-        )
+        log_pt = v @ self.visible_bias + np.logaddexp(0, v @ self.weights + self.hidden_bias).sum(axis=1)
         return log_pt - logsumexp(log_pt)
 
     def _extra_arrays(self) -> dict:

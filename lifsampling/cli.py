@@ -1,0 +1,251 @@
+"""The ``lifsampling`` command line.
+
+``lifsampling demo``
+    The main job on a built-in default: a random 5-unit Boltzmann machine,
+    calibration (cached), 8 LIF chains, a DKL-against-time table next to the
+    Gibbs reference, a result file and a figure.
+``lifsampling sample TARGET.npz --duration MS --chains N --seed S --out RESULT.nc``
+    Sample a target saved as ``.npz`` (arrays ``W`` and ``b``).
+``lifsampling random-target --units K --seed S --out TARGET.npz``
+    Write a random Boltzmann machine.
+``lifsampling calibrate [--dt MS] --out CAL.json``
+    Calibrate the activation function of the sbs neuron and store it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dt", type=float, default=0.1, help="time step [ms] (default 0.1)")
+    p.add_argument(
+        "--sample-interval", type=float, default=1.0, help="time between read-out states [ms] (default 1.0)"
+    )
+    p.add_argument("--burn-in", type=float, default=500.0, help="discarded initial time [ms] (default 500)")
+    p.add_argument(
+        "--synapses",
+        choices=("renewing", "additive"),
+        default="renewing",
+        help="synapse model (default renewing)",
+    )
+    p.add_argument(
+        "--device",
+        choices=("cython", "numpy", "cpp_standalone"),
+        default="cython",
+        help="Brian2 code-generation target (default cython)",
+    )
+    p.add_argument(
+        "--neuron",
+        choices=("sbs", "high_conductance", "dold"),
+        default="sbs",
+        help="neuron and background parameter preset (default sbs)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        default=None,
+        help="cache for calibrations and builds (default $LIFSAMPLING_CACHE or ~/.cache/lifsampling)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifsampling",
+        description="Sample Boltzmann machines with networks of spiking LIF neurons.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="sample a target saved as .npz")
+    s.add_argument("target", help="target file (.npz with arrays W and b)")
+    s.add_argument("--duration", type=float, required=True, help="sampled time per chain after burn-in [ms]")
+    s.add_argument("--chains", type=int, default=1, help="number of chains (default 1)")
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: drawn and recorded)")
+    s.add_argument("--out", required=True, help="result file (.nc)")
+    _add_run_options(s)
+
+    d = sub.add_parser("demo", help="the main job on a built-in 5-unit Boltzmann machine")
+    d.add_argument(
+        "--out-dir", default="lifsampling-demo", help="output directory (default lifsampling-demo)"
+    )
+    d.add_argument(
+        "--duration", type=float, default=12_500.0, help="sampled time per chain [ms] (default 12500)"
+    )
+    d.add_argument("--chains", type=int, default=8, help="number of chains (default 8)")
+    d.add_argument("--units", type=int, default=5, help="units of the random target (default 5)")
+    d.add_argument("--seed", type=int, default=0, help="seed of target and sampling (default 0)")
+    _add_run_options(d)
+
+    r = sub.add_parser("random-target", help="write a random Boltzmann machine as .npz")
+    r.add_argument("--units", type=int, default=5, help="number of units (default 5)")
+    r.add_argument(
+        "--kind", choices=("sbs", "buesing", "beta"), default="sbs", help="distribution (default sbs)"
+    )
+    r.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    r.add_argument("--out", required=True, help="target file (.npz)")
+
+    c = sub.add_parser("calibrate", help="calibrate the activation function")
+    c.add_argument("--out", required=True, help="calibration file (.json)")
+    c.add_argument("--points", type=int, default=100, help="leak potentials in the sweep (default 100)")
+    c.add_argument(
+        "--point-duration", type=float, default=20_000.0, help="time per point [ms] (default 20000)"
+    )
+    _add_run_options(c)
+    return parser
+
+
+def _sampler(target, args):
+    from . import LIFSampler, NeuronParameters, PoissonNoise
+
+    return LIFSampler(
+        target,
+        neuron=NeuronParameters.preset(args.neuron),
+        noise=PoissonNoise.preset(args.neuron),
+        synapses=args.synapses,
+        dt=args.dt,
+        sample_interval=args.sample_interval,
+        device=args.device,
+        cache_dir=args.cache_dir,
+        progress=False if args.quiet else None,
+    )
+
+
+def _cmd_sample(args) -> int:
+    from . import kl_divergence, load_target, save_result
+
+    target = load_target(args.target)
+    if not args.out.endswith((".nc", ".nc4", ".h5")):
+        raise ValueError(f"--out should be a NetCDF file ending in .nc, got {args.out!r}.")
+    sampler = _sampler(target, args)
+    result = sampler.sample(args.duration, n_chains=args.chains, seed=args.seed, burn_in=args.burn_in)
+    save_result(result, args.out)
+    msg = f"wrote {args.out}: {args.chains} chain(s) x {result.sizes['draw']} draws x {target.n_units} units"
+    if target.n_units <= 20:
+        msg += f"; {kl_divergence(target, result)}"
+    print(msg)
+    return 0
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:>{w}}}" for w in widths)
+    return "\n".join(
+        [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]
+    )
+
+
+def _cmd_demo(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from . import GibbsSampler, dkl_vs_time, kl_divergence, marginals, random_boltzmann_machine, save_result
+    from .plotting import plot_calibration, plot_dkl_vs_time, plot_marginals
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    target = random_boltzmann_machine(args.units, seed=args.seed)
+    target.save(out / "target.npz")
+    print(
+        f"target: random {args.units}-unit Boltzmann machine (sbs-style, seed {args.seed})"
+        f" -> {out / 'target.npz'}"
+    )
+    sampler = _sampler(target, args)
+    cal = sampler.calibrate()
+    print(f"calibration: {cal}")
+    lif = sampler.sample(args.duration, n_chains=args.chains, seed=args.seed, burn_in=args.burn_in)
+    gibbs = GibbsSampler(target).sample(args.duration, n_chains=args.chains, seed=args.seed)
+    save_result(lif, out / "result.nc")
+    save_result(gibbs, out / "gibbs.nc")
+    curves = {"LIF": dkl_vs_time(target, lif, n_points=12), "Gibbs": dkl_vs_time(target, gibbs, n_points=12)}
+    times = curves["Gibbs"].time.values
+    lif_at = curves["LIF"].interp(time=times)
+    floor = (2**args.units - 1) / (2 * curves["Gibbs"].n_samples.values)
+    rows = [
+        [f"{t:.0f}", f"{a:.4f}", f"{g:.4f}", f"{f:.4f}"]
+        for t, a, g, f in zip(
+            times,
+            lif_at.dkl_target_sampled.values,
+            curves["Gibbs"].dkl_target_sampled.values,
+            floor,
+            strict=False,
+        )
+    ]
+    print(f"\nDKL(target || sampled) [nats], {args.chains} chains pooled, against sampled time per chain:")
+    print(_table(rows, ["time [ms]", "LIF", "Gibbs", "floor*"]))
+    print("* (2^K - 1) / (2 N) with N = Gibbs draws so far: the expected DKL of independent samples")
+    final = kl_divergence(target, lif)
+    print(f"\nLIF final: {final}")
+    print(f"Gibbs final: {kl_divergence(target, gibbs)}")
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    plot_calibration(cal, ax=axes[0])
+    plot_dkl_vs_time(curves, ax=axes[1])
+    axes[1].loglog(times, floor, "k--", lw=1, label="floor (Gibbs N)")
+    axes[1].legend(fontsize=8)
+    plot_marginals(
+        target.marginals(), {"LIF": marginals(lif).values, "Gibbs": marginals(gibbs).values}, ax=axes[2]
+    )
+    fig.suptitle(f"lifsampling demo: {args.units}-unit BM, {args.chains} chains x {args.duration:g} ms")
+    fig.tight_layout()
+    fig_path = out / "demo.png"
+    fig.savefig(fig_path, dpi=110)
+    plt.close(fig)
+    print(f"\nwrote {out / 'result.nc'}, {out / 'gibbs.nc'}, {fig_path}")
+    return 0 if np.isfinite(final.dkl_target_sampled) else 1
+
+
+def _cmd_random_target(args) -> int:
+    from . import random_boltzmann_machine
+
+    bm = random_boltzmann_machine(args.units, kind=args.kind, seed=args.seed)
+    bm.save(args.out)
+    print(f"wrote {args.out}: {bm.n_units}-unit Boltzmann machine ({args.kind}, seed {args.seed})")
+    return 0
+
+
+def _cmd_calibrate(args) -> int:
+    from . import NeuronParameters, PoissonNoise, calibrate
+
+    cal = calibrate(
+        NeuronParameters.preset(args.neuron),
+        PoissonNoise.preset(args.neuron),
+        dt=args.dt,
+        n_points=args.points,
+        duration=args.point_duration,
+        device=args.device,
+        cache_dir=args.cache_dir,
+        progress=False if args.quiet else None,
+    )
+    cal.save(args.out)
+    print(f"wrote {args.out}: {cal}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lifsampling`` console script."""
+    args = _parser().parse_args(argv)
+    commands = {
+        "sample": _cmd_sample,
+        "demo": _cmd_demo,
+        "random-target": _cmd_random_target,
+        "calibrate": _cmd_calibrate,
+    }
+    try:
+        return commands[args.command](args)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+        print(f"lifsampling {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written for the unfinished run.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
