@@ -21,6 +21,7 @@ Design choices that keep Brian2's code generation cheap:
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -282,6 +283,9 @@ def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk
     base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     directory = base / "standalone" / spec.structure_key()
     directory.mkdir(parents=True, exist_ok=True)
+    # Objects of earlier networks in this process would make Brian2 rename the code
+    # objects (``..._codeobject_1``), which changes the sources and forces a recompile.
+    gc.collect()
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
         b2.seed(seed)

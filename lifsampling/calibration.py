@@ -114,7 +114,9 @@ class Calibration:
     def check_compatible(self, neuron: NeuronParameters, noise: NoiseSource, dt: float) -> None:
         """Raise :class:`CalibrationMismatchError` unless measured for exactly these inputs.
 
-        ``neuron.v_rest`` is ignored (the translation sets ``E_L`` per neuron).
+        ``neuron.v_rest`` is ignored (the translation sets ``E_L`` per neuron).  A
+        calibration made with another Brian2 version is refused too (unless its
+        version is unknown, i.e. empty).
         """
         diffs = []
         mine = self.neuron.replace(v_rest=0.0).to_dict()
@@ -126,6 +128,8 @@ class Calibration:
             diffs.append(f"noise: calibrated {self.noise.to_dict()}, requested {noise.to_dict()}")
         if not math.isclose(self.dt, dt, rel_tol=1e-9):
             diffs.append(f"dt: calibrated {self.dt} ms, requested {dt} ms")
+        if self.brian2_version and self.brian2_version != _brian2_version():
+            diffs.append(f"Brian2: calibrated with {self.brian2_version}, running {_brian2_version()}")
         if diffs:
             raise CalibrationMismatchError(
                 "the calibration does not match the sampler:\n  - "
