@@ -239,7 +239,12 @@ def simulate(
 
 def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, description, chunk):
     import brian2 as b2
-    from tqdm.auto import tqdm
+
+    try:
+        import ipywidgets  # noqa: F401  (tqdm.auto needs it for notebook progress bars)
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm import tqdm
 
     with _quiet_brian():
         b2.prefs.codegen.target = device

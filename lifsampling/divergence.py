@@ -124,7 +124,10 @@ def dkl_vs_time(
     n_draws = result.sizes["draw"]
     if n_draws < 1:
         raise ValueError("the result has no draws.")
-    interval = float(result.attrs.get("sample_interval_ms", 1.0))
+    if "time" in result.coords and n_draws > 1:
+        interval = float(result.time.values[1] - result.time.values[0])
+    else:
+        interval = float(result.attrs.get("sample_interval_ms", 1.0))
     draws = np.unique(np.geomspace(1, n_draws, num=max(2, n_points)).round().astype(int))
     p = target.probabilities()
     rows = [_estimate(p, state_counts(result, int(n)), pseudo_count) for n in draws]

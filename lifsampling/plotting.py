@@ -61,6 +61,7 @@ def plot_marginals(target_marginals: np.ndarray, sampled: dict, ax: Any = None) 
     ax.bar(k, target_marginals, width, label="target")
     for n, (label, m) in enumerate(sampled.items(), start=1):
         ax.bar(k + n * width, m, width, label=label)
+    ax.set_xticks(k + width * len(sampled) / 2, k)
     ax.set_xlabel("unit")
     ax.set_ylabel("p(z = 1)")
     ax.legend(fontsize=8)
