@@ -282,6 +282,30 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
                 bar.refresh()
 
 
+_STANDALONE_SEED_CODE = """
+{
+    const char* _seed_text = std::getenv("LIFSAMPLING_SEED");
+    const unsigned long _seed = _seed_text ? std::strtoul(_seed_text, nullptr, 10) : 0UL;
+    for (size_t _i = 0; _i < brian::_random_generators.size(); _i++)
+        brian::_random_generators[_i].seed(_seed + _i);
+}
+"""
+
+
+@contextlib.contextmanager
+def _environ(**values: str):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk):
     import brian2 as b2
 
@@ -293,10 +317,12 @@ def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk
     gc.collect()
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
-        b2.seed(seed)
         net, group, monitor = _build(spec, v_init)
+        # The seed is read at run time, so a new seed reuses the compiled binary.
+        b2.device.insert_code("main", _STANDALONE_SEED_CODE)
         net.run(n_steps * spec.dt * b2.ms, namespace={})
-        b2.device.build(directory=str(directory), compile=True, run=True, with_output=False)
+        with _environ(LIFSAMPLING_SEED=str(int(seed))):
+            b2.device.build(directory=str(directory), compile=True, run=True, with_output=False)
         idx = np.asarray(monitor.i[:], dtype=np.int64)
         stp = np.asarray(np.round(monitor.t_[:] / (spec.dt * 1e-3)), dtype=np.int64)
     finally:
