@@ -117,6 +117,13 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
     """Create the Brian2 objects of ``spec``; return (network, group, spike monitor)."""
     import brian2 as b2
 
+    # Objects of earlier networks in this process would make Brian2 rename the code
+    # objects (``..._codeobject_1``), which changes the generated code and forces a
+    # recompile (Cython and cpp_standalone alike).
+    gc.collect()
+    # One named clock for every object: with one clock per object Brian2 initialises
+    # the clocks in main.cpp in set order, which varies from run to run (recompile).
+    clock = b2.Clock(dt=spec.dt * b2.ms, name="lifsampling_clock")
     n = spec.neuron
     group = b2.NeuronGroup(
         spec.n_neurons,
@@ -125,7 +132,7 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
         reset="V = V_reset",
         refractory="tau_ref",
         method="exponential_euler",
-        dt=spec.dt * b2.ms,
+        clock=clock,
         name="lifsampling_neurons",
     )
     group.C_m = n.cm * b2.nF
@@ -162,7 +169,7 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
             model=model,
             on_pre=on_pre,
             delay=spec.delay * b2.ms,
-            dt=spec.dt * b2.ms,
+            clock=clock,
             name="lifsampling_synapses",
         )
         syn.connect(i=np.asarray(spec.pre), j=np.asarray(spec.post))
@@ -312,9 +319,6 @@ def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk
     base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     directory = base / "standalone" / spec.structure_key()
     directory.mkdir(parents=True, exist_ok=True)
-    # Objects of earlier networks in this process would make Brian2 rename the code
-    # objects (``..._codeobject_1``), which changes the sources and forces a recompile.
-    gc.collect()
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:
         net, group, monitor = _build(spec, v_init)

@@ -155,16 +155,24 @@ class Calibration:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Calibration:
+    def from_dict(cls, d: dict, noise: NoiseSource | None = None) -> Calibration:
+        """Rebuild from :meth:`to_dict` output.
+
+        ``noise`` is used as the calibration's noise source when ``d["noise"]``
+        equals ``noise.to_dict()``; this is how calibrations of noise sources that
+        :func:`~lifsampling.noise.noise_from_dict` does not know are read back.
+        """
         if d.get("schema") != SCHEMA:
             raise ValueError(f"unsupported calibration schema {d.get('schema')!r} (expected {SCHEMA}).")
+        if noise is None or noise.to_dict() != d["noise"]:
+            noise = noise_from_dict(d["noise"])
         return cls(
             v_p05=float(d["v_p05"]),
             alpha=float(d["alpha"]),
             v_rest=np.asarray(d["v_rest"], dtype=float),
             p_on=np.asarray(d["p_on"], dtype=float),
             neuron=NeuronParameters.from_dict(d["neuron"]),
-            noise=noise_from_dict(d["noise"]),
+            noise=noise,
             dt=float(d["dt"]),
             settings=dict(d.get("settings", {})),
             fit=dict(d.get("fit", {})),
@@ -176,14 +184,14 @@ class Calibration:
         write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Calibration:
-        """Read a calibration written by :meth:`save`."""
+    def load(cls, path: str | os.PathLike, noise: NoiseSource | None = None) -> Calibration:
+        """Read a calibration written by :meth:`save` (``noise``: see :meth:`from_dict`)."""
         try:
             d = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"cannot read calibration file {os.fspath(path)!r}: {exc}") from None
         try:
-            return cls.from_dict(d)
+            return cls.from_dict(d, noise=noise)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"calibration file {os.fspath(path)!r} is incomplete: {exc}") from None
 
@@ -325,7 +333,7 @@ def calibrate(
     path = Path(cache_dir or default_cache_dir()) / "calibrations" / f"{_key(inputs)}.json"
     if cache and path.exists():
         try:
-            return Calibration.load(path)
+            return Calibration.load(path, noise=noise)
         except ValueError:
             pass  # unreadable entry: measure again and overwrite it
 

@@ -1,0 +1,111 @@
+"""The benchmark scripts run and write the JSON they promise (so they cannot rot).
+
+Each script in ``benchmarks/`` is run with ``--quick`` in a subprocess, as a
+user would run it, with a temporary ``--out``; the test checks the exit code,
+the printed table and the keys of the JSON document.  The numbers themselves
+are not checked: quick runs are too short to mean anything (the full runs are
+the benchmarks).  Cost: about a minute in all, most of it the throughput
+script's clean Cython and C++ builds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+ENVIRONMENT_KEYS = {"date", "python", "brian2", "numpy", "cpu_count", "load_average_1_5_15min", "git"}
+
+
+def run_benchmark(name: str, tmp_path: Path, *args: str) -> tuple[dict, str]:
+    """Run ``benchmarks/NAME.py --quick --out TMP`` and return (JSON document, stdout)."""
+    out = tmp_path / "results" / f"{name}.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), "--quick", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, f"{name}.py failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    doc = json.loads(out.read_text())
+    assert doc["benchmark"] == name
+    assert doc["quick"] is True
+    assert ENVIRONMENT_KEYS <= set(doc["environment"])
+    assert doc["wall_time_s"] > 0
+    return doc, proc.stdout
+
+
+@pytest.mark.parametrize("name", ["accuracy", "throughput", "calibration"])
+def test_help(name):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--quick" in proc.stdout and "--out" in proc.stdout
+
+
+def test_accuracy_quick(tmp_path):
+    doc, stdout = run_benchmark("accuracy", tmp_path)
+    assert "DKL(t||s)" in stdout and "median" in stdout
+    assert doc["settings"]["seeds"] == [0, 1]
+    assert doc["settings"]["synapses"] == "renewing"
+    assert len(doc["rows"]) == 2
+    for row in doc["rows"] + [doc["median"], doc["max"]]:
+        for part in ("lif", "gibbs_same_time", "gibbs_same_draws"):
+            assert {"dkl_target_sampled", "dkl_sampled_target", "n_unvisited", "n_samples", "wall_s"} <= set(
+                row[part]
+            )
+    row = doc["rows"][0]
+    assert row["lif"]["n_samples"] == row["gibbs_same_draws"]["n_samples"] == 2 * 1000
+    assert row["gibbs_same_time"]["n_samples"] == 2 * 100
+    assert {"median_ok", "max_ok", "all_ok", "median_lif_dkl_target_sampled"} <= set(doc["targets"])
+    assert {"v_p05", "alpha", "fit", "wall_s"} <= set(doc["calibration"])
+
+
+def test_throughput_quick(tmp_path):
+    doc, stdout = run_benchmark("throughput", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert "chain-bio-s/wall-s" in stdout
+    configs = [(r["n_chains"], r["device"]) for r in doc["rows"]]
+    assert configs == [(1, "cython"), (8, "cython"), (8, "cpp_standalone")]
+    for row in doc["rows"]:
+        assert {"build_s", "rebuild_s", "run_s", "chain_bio_s_per_wall_s", "calls"} <= set(row)
+        assert row["chain_bio_s_per_wall_s"] > 0
+        assert set(row["calls"]) == {"first", "run", "new_target"}
+    cpp = doc["rows"][2]
+    assert cpp["cpp_over_cython"] > 0
+    assert {"make_s", "binary_s"} <= set(cpp["calls"]["run"])
+    assert doc["target"]["n_chains"] == 64 and doc["target"]["met"] is False  # not measured in quick mode
+    assert (tmp_path / "cache" / "standalone").is_dir()
+
+
+def test_calibration_quick(tmp_path):
+    doc, stdout = run_benchmark("calibration", tmp_path)
+    assert "v_p05" in stdout
+    (row,) = doc["rows"]
+    assert row["variant"].startswith("(a)") and row["dt_ms"] == 0.1
+    assert -53.0 < row["v_p05"] < -48.0 and 0.3 < row["alpha"] < 2.0
+    assert {"rms_residual", "max_residual", "n_points"} <= set(row["fit"])
+    assert {"delta_v_p05_mV", "delta_alpha_rel", "within_tolerance", "reference", "wall_s"} <= set(row)
+
+
+def test_capped_noise_is_its_own_kind(monkeypatch):
+    """The benchmark's capped background never shares a calibration with PoissonNoise."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from calibration import CappedPoissonNoise
+
+    import lifsampling as ls
+
+    sbs = ls.PoissonNoise.preset("sbs")
+    capped = CappedPoissonNoise(sbs.rate_exc, sbs.rate_inh, sbs.weight_exc, sbs.weight_inh)
+    assert capped.to_dict()["kind"] == "CappedPoissonNoise"
+    assert {k: v for k, v in capped.to_dict().items() if k != "kind"} == {
+        k: v for k, v in sbs.to_dict().items() if k != "kind"
+    }
+    assert capped != sbs
