@@ -27,5 +27,7 @@ def derive_seed(seed: int | np.random.Generator | None) -> int:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}.")
-        return int(seed) % (2**31 - 1)
+        if seed >= 2**31 - 1:
+            raise ValueError(f"integer seeds must be < 2**31 - 1, got {seed}.")
+        return int(seed)
     return int(make_rng(seed).integers(0, 2**31 - 1))

@@ -66,6 +66,9 @@ def to_array(value: Any, unit: str, name: str) -> np.ndarray:
                 f"number in {unit}."
             )
         arr = np.asarray(value / _brian_unit(unit), dtype=float) / _PYNN_UNITS[unit]
+        # SI -> PyNN scaling is inexact in binary (200 pF -> 0.19999999999999998 nF): round
+        # to 12 significant digits so that equal quantities give equal floats.
+        arr = _round_significant(arr, 12)
     else:
         try:
             arr = np.asarray(value, dtype=float)
@@ -78,6 +81,14 @@ def to_array(value: Any, unit: str, name: str) -> np.ndarray:
     return arr
 
 
+def _round_significant(arr: np.ndarray, digits: int) -> np.ndarray:
+    arr = np.asarray(arr, dtype=float)
+    finite = np.isfinite(arr) & (arr != 0)
+    mag = np.floor(np.log10(np.abs(np.where(finite, arr, 1.0))))
+    scale = 10.0 ** (digits - 1 - mag)
+    return np.where(finite, np.round(arr * scale) / scale, arr)
+
+
 def positive(value: Any, unit: str, name: str) -> float:
     """Like :func:`to_float` but also require a value > 0."""
     x = to_float(value, unit, name)
@@ -86,13 +97,13 @@ def positive(value: Any, unit: str, name: str) -> float:
     return x
 
 
-def steps(duration_ms: float, dt_ms: float, name: str) -> int:
+def steps(duration_ms: float, dt_ms: float, name: str, step_name: str = "dt") -> int:
     """Number of time steps of ``dt_ms`` in ``duration_ms``; it must divide exactly."""
     n = duration_ms / dt_ms
     k = int(round(n))
     if not math.isclose(n, k, rel_tol=0, abs_tol=1e-6):
         raise ValueError(
-            f"{name} = {duration_ms} ms is not a multiple of dt = {dt_ms} ms; "
+            f"{name} = {duration_ms} ms is not a multiple of {step_name} = {dt_ms} ms; "
             f"use e.g. {max(k, 1) * dt_ms:g} ms."
         )
     return k

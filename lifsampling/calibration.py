@@ -122,7 +122,9 @@ class Calibration:
         mine = self.neuron.replace(v_rest=0.0).to_dict()
         theirs = neuron.replace(v_rest=0.0).to_dict()
         for k in mine:
-            if mine[k] != theirs[k]:
+            a, b = mine[k], theirs[k]
+            same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) if isinstance(a, float) else a == b
+            if not same:
                 diffs.append(f"neuron.{k}: calibrated {mine[k]!r}, requested {theirs[k]!r}")
         if self.noise.to_dict() != noise.to_dict():
             diffs.append(f"noise: calibrated {self.noise.to_dict()}, requested {noise.to_dict()}")
@@ -190,6 +192,8 @@ class Calibration:
             d = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"cannot read calibration file {os.fspath(path)!r}: {exc}") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"calibration file {os.fspath(path)!r} does not hold a JSON object.")
         try:
             return cls.from_dict(d, noise=noise)
         except (KeyError, TypeError) as exc:

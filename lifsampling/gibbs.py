@@ -52,7 +52,7 @@ class GibbsSampler(Sampler):
         burn_in: float = 500.0,
     ) -> xr.Dataset:
         run = check_run(duration, n_chains, burn_in)
-        n_draws = steps(run.duration, self.sweep_time, "duration")
+        n_draws = steps(run.duration, self.sweep_time, "duration", "sweep_time")
         n_burn = int(np.ceil(run.burn_in / self.sweep_time))
         rng = make_rng(seed)
         W, b = self.target.W, self.target.b

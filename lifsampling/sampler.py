@@ -183,7 +183,7 @@ class LIFSampler(Sampler):
             (see :mod:`lifsampling.results`).
         """
         run = check_run(duration, n_chains, burn_in)
-        n_draws = steps(run.duration, self.sample_interval, "duration")
+        n_draws = steps(run.duration, self.sample_interval, "duration", "sample_interval")
         burn_steps = steps(run.burn_in, self.dt, "burn_in")
         if self.calibration_ is None:
             self.calibrate()

@@ -343,6 +343,13 @@ def load_target(path: str | os.PathLike) -> BoltzmannMachine:
     if "n_visible" in arrays:
         nv = int(arrays["n_visible"])
         W, b = arrays["W"], arrays["b"]
+        BoltzmannMachine(W, b)  # validates shapes, symmetry, diagonal
+        if np.any(W[:nv, :nv] != 0) or np.any(W[nv:, nv:] != 0):
+            raise ValueError(
+                f"target file {path!r} has n_visible = {nv} but W couples units within a layer; "
+                "a restricted Boltzmann machine couples only visible to hidden units (remove "
+                "n_visible to load it as a general BoltzmannMachine)."
+            )
         return RestrictedBoltzmannMachine(W[:nv, nv:], b[:nv], b[nv:])
     return BoltzmannMachine(arrays["W"], arrays["b"])
 
