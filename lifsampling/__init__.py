@@ -13,6 +13,7 @@ how well it sampled.
 from .calibration import Calibration, CalibrationMismatchError, calibrate
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
 from .gibbs import GibbsSampler
+from .interaction import InteractionCalibration, calibrate_interactions
 from .membrane import FreeMembrane, free_membrane
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
@@ -47,6 +48,7 @@ __all__ = [
     "CalibrationMismatchError",
     "FreeMembrane",
     "GibbsSampler",
+    "InteractionCalibration",
     "KLDivergence",
     "LIFParameters",
     "LIFSampler",
@@ -59,6 +61,7 @@ __all__ = [
     "all_states",
     "boltzmann_to_lif",
     "calibrate",
+    "calibrate_interactions",
     "dkl_vs_time",
     "free_membrane",
     "indices_to_states",

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration
+from .interaction import InteractionCalibration
 from .membrane import free_membrane
 from .targets import BoltzmannMachine
 
@@ -82,7 +83,11 @@ def _weight_per_unit(cal: Calibration, v_rest: np.ndarray) -> tuple[np.ndarray, 
     return out[0], out[1]
 
 
-def boltzmann_to_lif(target: BoltzmannMachine, calibration: Calibration) -> LIFParameters:
+def boltzmann_to_lif(
+    target: BoltzmannMachine,
+    calibration: Calibration,
+    interactions: InteractionCalibration | None = None,
+) -> LIFParameters:
     """Translate a Boltzmann machine into LIF leak potentials and synaptic weights.
 
     The neuron model and background come from the calibration, so the
@@ -92,6 +97,10 @@ def boltzmann_to_lif(target: BoltzmannMachine, calibration: Calibration) -> LIFP
     ----------
     target : BoltzmannMachine
     calibration : Calibration
+    interactions : InteractionCalibration, optional
+        Measured map from requested to realised couplings; when given, every
+        ``W_ij`` is replaced by the coupling that realises it
+        (:meth:`InteractionCalibration.nominal`) before the PSP-area formula.
 
     Returns
     -------
@@ -109,6 +118,8 @@ def boltzmann_to_lif(target: BoltzmannMachine, calibration: Calibration) -> LIFP
     array([-50.9, -50.1, ...])
     """
     W, b = np.asarray(target.W), np.asarray(target.b)
+    if interactions is not None:
+        W = interactions.nominal(W)
     v_rest = calibration.v_p05 + calibration.alpha * b
     f_exc, f_inh = _weight_per_unit(calibration, v_rest)
     w_exc = np.where(W > 0, W, 0.0) * f_exc[None, :]
@@ -116,8 +127,14 @@ def boltzmann_to_lif(target: BoltzmannMachine, calibration: Calibration) -> LIFP
     return LIFParameters(v_rest, w_exc, w_inh, calibration.neuron.weight_unit)
 
 
-def lif_to_boltzmann(params: LIFParameters, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
+def lif_to_boltzmann(
+    params: LIFParameters,
+    calibration: Calibration,
+    interactions: InteractionCalibration | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Invert :func:`boltzmann_to_lif`: the Boltzmann ``(W, b)`` a LIF network encodes.
+
+    Pass the same ``interactions`` as to :func:`boltzmann_to_lif` for an exact round trip.
 
     ``W`` is returned as computed per connection and may be asymmetric if the
     LIF weights are (wrap it in :class:`BoltzmannMachine` when symmetric).
@@ -130,5 +147,7 @@ def lif_to_boltzmann(params: LIFParameters, calibration: Calibration) -> tuple[n
     b = (params.v_rest - calibration.v_p05) / calibration.alpha
     f_exc, f_inh = _weight_per_unit(calibration, params.v_rest)
     W = params.w_exc / f_exc[None, :] - params.w_inh / f_inh[None, :]
+    if interactions is not None:
+        W = interactions.effective(W)
     np.fill_diagonal(W, 0.0)
     return W, b
