@@ -7,6 +7,8 @@ What is measured
     (enumeration of all 32 states) and the distribution sampled by
     :class:`lifsampling.LIFSampler` with its default settings: sbs neuron,
     private Poisson background, renewing synapses (``--synapses`` to change),
+    weights corrected by the measured interaction calibration
+    (``--interactions none`` for the analytic translation alone),
     dt = 0.1 ms, one state read out every 1 ms.  Each target is sampled by
     8 chains x 12 500 ms of sampled time (after 500 ms burn-in) with simulator
     seed s, i.e. 100 000 draws.  Both directions of the DKL are reported (nats,
@@ -30,7 +32,8 @@ compilation, so the per-target wall times are pure sampling.
 
 Run::
 
-    python benchmarks/accuracy.py [--quick] [--synapses additive|renewing] [--out results/accuracy.json]
+    python benchmarks/accuracy.py [--quick] [--synapses additive|renewing] [--interactions calibrate|none]
+        [--out results/accuracy.json]
 
 ``--quick``: 2 targets, 2 chains x 1000 ms (a smoke test; its DKLs are not meaningful).
 ``--cache-dir``: lifsampling cache for the calibration (default: lifsampling's own).
@@ -69,6 +72,13 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--synapses", choices=("renewing", "additive"), default="renewing", help="LIFSampler synapse kind"
     )
+    parser.add_argument(
+        "--interactions",
+        choices=("calibrate", "none"),
+        default="calibrate",
+        help="correct the weight translation with the measured interaction calibration (default) "
+        "or use the analytic translation alone",
+    )
 
 
 def gibbs_dkl(target: ls.BoltzmannMachine, sweep_time: float, settings: dict, seed: int) -> dict:
@@ -81,11 +91,18 @@ def gibbs_dkl(target: ls.BoltzmannMachine, sweep_time: float, settings: dict, se
     return {**ls.kl_divergence(target, result).to_dict(), "wall_s": sw.seconds, "sweep_time_ms": sweep_time}
 
 
-def run_target(seed: int, settings: dict, synapses: str, calibration: ls.Calibration, cache_dir) -> dict:
+def run_target(
+    seed: int, settings: dict, synapses: str, calibration: ls.Calibration, interactions, cache_dir
+) -> dict:
     """LIF and both Gibbs references for the sbs-style target of ``seed``."""
     target = ls.random_boltzmann_machine(N_UNITS, kind="sbs", seed=seed)
     sampler = ls.LIFSampler(
-        target, synapses=synapses, calibration=calibration, cache_dir=cache_dir, progress=False
+        target,
+        synapses=synapses,
+        calibration=calibration,
+        interactions=interactions,
+        cache_dir=cache_dir,
+        progress=False,
     )
     gc.collect()  # see main(): keeps the timed run free of a recompile
     with Stopwatch() as sw:
@@ -135,12 +152,18 @@ def main(argv=None) -> int:
 
     with Stopwatch() as total:
         first = ls.random_boltzmann_machine(N_UNITS, kind="sbs", seed=settings["seeds"][0])
-        probe = ls.LIFSampler(first, synapses=args.synapses, cache_dir=args.cache_dir, progress=False)
+        probe = ls.LIFSampler(
+            first,
+            synapses=args.synapses,
+            interactions=None if args.interactions == "none" else "calibrate",
+            cache_dir=args.cache_dir,
+            progress=False,
+        )
         n_samples = settings["n_chains"] * settings["duration_ms"] / probe.sample_interval
         log("calibrating (or loading the cached calibration) ...")
         with Stopwatch() as sw_cal:
             calibration = probe.calibrate()
-        log(f"  {calibration!r} in {sw_cal.seconds:.1f} s")
+        log(f"  {calibration!r}, {probe.interactions_!r} in {sw_cal.seconds:.1f} s")
         log("warm-up run (compiles the network structure on first use) ...")
         # Brian2 objects of an earlier network that are still alive make Brian2 rename the
         # new network's code objects, which changes the generated code and recompiles it;
@@ -152,7 +175,9 @@ def main(argv=None) -> int:
 
         rows = []
         for seed in settings["seeds"]:
-            rows.append(run_target(seed, settings, args.synapses, calibration, args.cache_dir))
+            rows.append(
+                run_target(seed, settings, args.synapses, calibration, probe.interactions_, args.cache_dir)
+            )
             r = rows[-1]
             log(
                 f"seed {seed}: LIF DKL {r['lif']['dkl_target_sampled']:.4g} in {r['lif']['wall_s']:.1f} s, "
@@ -212,6 +237,10 @@ def main(argv=None) -> int:
                 "n_units": N_UNITS,
                 "target_kind": "sbs",
                 "synapses": args.synapses,
+                "interactions": args.interactions,
+                "interaction_calibration": None
+                if probe.interactions_ is None
+                else probe.interactions_.to_dict(),
                 "dt_ms": probe.dt,
                 "sample_interval_ms": probe.sample_interval,
                 "device": probe.device,

@@ -40,6 +40,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="Brian2 code-generation target (default cython)",
     )
     p.add_argument(
+        "--interactions",
+        choices=("calibrate", "none"),
+        default="calibrate",
+        help="correct the weight translation by the measured coupling of LIF pairs (default) "
+        "or use the analytic translation alone",
+    )
+    p.add_argument(
         "--neuron",
         choices=("sbs", "high_conductance", "dold"),
         default="sbs",
@@ -106,6 +113,7 @@ def _sampler(target, args):
         neuron=NeuronParameters.preset(args.neuron),
         noise=PoissonNoise.preset(args.neuron),
         synapses=args.synapses,
+        interactions=None if args.interactions == "none" else "calibrate",
         dt=args.dt,
         sample_interval=args.sample_interval,
         device=args.device,
@@ -159,6 +167,8 @@ def _cmd_demo(args) -> int:
     sampler = _sampler(target, args)
     cal = sampler.calibrate()
     print(f"calibration: {cal}")
+    if sampler.interactions_ is not None:
+        print(f"interactions: {sampler.interactions_}")
     lif = sampler.sample(args.duration, n_chains=args.chains, seed=args.seed, burn_in=args.burn_in)
     gibbs = GibbsSampler(target).sample(args.duration, n_chains=args.chains, seed=args.seed)
     save_result(lif, out / "result.nc")
