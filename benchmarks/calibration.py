@@ -52,7 +52,6 @@ from _common import (
 )
 
 import lifsampling as ls
-from lifsampling.noise import input_variables
 
 NAME = "calibration"
 V_TOLERANCE = 0.3  # mV
@@ -81,22 +80,8 @@ class CappedPoissonNoise(ls.PoissonNoise):
     def to_dict(self) -> dict:
         return {**super().to_dict(), "kind": "CappedPoissonNoise"}
 
-    def build(self, group, neuron) -> list:
-        import brian2 as b2
-
-        self.check_compatible(neuron)
-        wunit = b2.uS if neuron.conductance_based else b2.nA
-        group.nu_bg_e = self.rate_exc * b2.Hz
-        group.nu_bg_i = self.rate_inh * b2.Hz
-        group.w_bg_e = self.weight_exc * wunit
-        group.w_bg_i = self.weight_inh * wunit
-        e, i = input_variables(neuron)
-        runner = group.run_regularly(
-            f"{e} += w_bg_e * int(rand() < nu_bg_e * dt)\n{i} += w_bg_i * int(rand() < nu_bg_i * dt)",
-            when="start",
-            name=f"{group.name}_capped_background",
-        )
-        return [runner]
+    def event_count(self, rate: str) -> str:
+        return f"int(rand() < {rate} * dt)"
 
 
 def variants(quick: bool) -> list[dict]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._cache import content_key, default_cache_dir
 from .neurons import NeuronParameters
 from .noise import NoiseSource, input_variables
 
@@ -81,7 +80,7 @@ class NetworkSpec:
             "dt": self.dt,
             "delay": self.delay,
         }
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        return content_key(d, length=16)
 
 
 def neuron_equations(neuron: NeuronParameters, noise: NoiseSource) -> str:
@@ -188,15 +187,6 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
 def _chunk_ms(n_neurons: int) -> float:
     # at most ~2e6 spikes per chunk at the maximal rate 1/tau_ref ~ 100 Hz
     return float(np.clip(2e7 / max(n_neurons, 1), 1_000.0, 100_000.0))
-
-
-def default_cache_dir() -> Path:
-    """Cache directory: ``$LIFSAMPLING_CACHE`` or ``$XDG_CACHE_HOME/lifsampling``."""
-    env = os.environ.get("LIFSAMPLING_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
-    return Path(base) / "lifsampling"
 
 
 @contextlib.contextmanager
@@ -316,8 +306,8 @@ def _environ(**values: str):
 def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk):
     import brian2 as b2
 
-    base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    directory = base / "standalone" / spec.structure_key()
+    directory = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "standalone"
+    directory = directory / spec.structure_key()
     directory.mkdir(parents=True, exist_ok=True)
     b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
     try:

@@ -20,7 +20,6 @@ under a key of everything they depend on.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -31,8 +30,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import curve_fit
 
+from ._cache import cache_path
 from ._io import write_text_atomic
-from ._network import DEVICES, NetworkSpec, default_cache_dir, simulate
+from ._network import DEVICES, NetworkSpec, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .neurons import NeuronParameters
@@ -236,10 +236,6 @@ def _measure(neuron, noise, v, *, dt, duration, burn_in, seed, device, cache_dir
     return np.clip(counts * neuron.tau_refrac / duration, 0.0, 1.0)
 
 
-def _key(d: dict) -> str:
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:20]
-
-
 def calibrate(
     neuron: NeuronParameters | None = None,
     noise: NoiseSource | None = None,
@@ -334,7 +330,7 @@ def calibrate(
         "brian2_version": _brian2_version(),
         "schema": SCHEMA,
     }
-    path = Path(cache_dir or default_cache_dir()) / "calibrations" / f"{_key(inputs)}.json"
+    path = cache_path(cache_dir, "calibrations", inputs)
     if cache and path.exists():
         try:
             return Calibration.load(path, noise=noise)

@@ -21,7 +21,6 @@ synapse model, cached, and refused when those differ.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._cache import cache_path, content_key
 from ._io import write_text_atomic
-from ._network import default_cache_dir
 from ._seeding import derive_seed
 from .calibration import Calibration, CalibrationMismatchError
 from .targets import BoltzmannMachine, states_to_indices
@@ -41,8 +40,7 @@ SCHEMA = 1
 
 
 def _activation_id(calibration: Calibration) -> str:
-    d = calibration.to_dict()
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:20]
+    return content_key(calibration.to_dict())
 
 
 @dataclass
@@ -254,13 +252,8 @@ def calibrate_interactions(
         "device": device,
     }
     act = _activation_id(calibration)
-    key = hashlib.sha256(
-        json.dumps(
-            {"activation": act, "synapses": synapses, "delay": delay, "settings": settings, "schema": SCHEMA},
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()[:20]
-    path = Path(cache_dir or default_cache_dir()) / "interactions" / f"{key}.json"
+    inputs = {"activation": act, "synapses": synapses, "delay": delay, "settings": settings, "schema": SCHEMA}
+    path = cache_path(cache_dir, "interactions", inputs)
     if cache and path.exists():
         try:
             return InteractionCalibration.load(path)

@@ -191,14 +191,21 @@ class PoissonNoise(NoiseSource):
         group.w_bg_e = self.weight_exc * wunit
         group.w_bg_i = self.weight_inh * wunit
         e, i = input_variables(neuron)
-        # One Poisson draw per neuron and step: exact Poisson statistics at any rate·dt
-        # (a binomial PoissonInput with N=1 would cap the count at one event per step).
         runner = group.run_regularly(
-            f"{e} += w_bg_e * poisson(nu_bg_e * dt)\n{i} += w_bg_i * poisson(nu_bg_i * dt)",
+            f"{e} += w_bg_e * {self.event_count('nu_bg_e')}\n{i} += w_bg_i * {self.event_count('nu_bg_i')}",
             when="start",
             name=f"{group.name}_poisson_background",
         )
         return [runner]
+
+    def event_count(self, rate: str) -> str:
+        """Brian2 expression for the number of input events of one source in one step.
+
+        One Poisson draw per neuron and step gives exact Poisson statistics at any
+        ``rate · dt`` (a binomial ``PoissonInput`` with one source would cap the count
+        at one event per step).  Subclasses may override it to model other inputs.
+        """
+        return f"poisson({rate} * dt)"
 
     def input_components(self, neuron: NeuronParameters) -> list[InputComponent]:
         self.check_compatible(neuron)
