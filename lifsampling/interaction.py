@@ -31,6 +31,7 @@ import numpy as np
 from ._cache import cache_path, content_key
 from ._io import write_text_atomic
 from ._seeding import derive_seed
+from ._units import positive, steps, to_float
 from .calibration import Calibration, CalibrationMismatchError
 from .targets import BoltzmannMachine, states_to_indices
 
@@ -43,7 +44,7 @@ def _activation_id(calibration: Calibration) -> str:
     return content_key(calibration.to_dict())
 
 
-@dataclass
+@dataclass(eq=False)
 class InteractionCalibration:
     """Measured map from requested to effective Boltzmann coupling.
 
@@ -81,23 +82,36 @@ class InteractionCalibration:
     settings: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        w0 = np.asarray(self.w_nominal, dtype=float)
-        we = np.asarray(self.w_effective, dtype=float)
+        w0 = np.asarray(self.w_nominal, dtype=float).ravel()
+        we = np.asarray(self.w_effective, dtype=float).ravel()
+        if we.shape != w0.shape or np.shape(self.w_effective_stderr) != w0.shape:
+            raise ValueError("w_nominal, w_effective and w_effective_stderr must have the same length.")
+        if not (np.all(np.isfinite(w0)) and np.all(np.isfinite(we))):
+            raise ValueError("couplings must be finite.")
         order = np.argsort(w0)
         w0, we = w0[order], we[order]
         self.w_effective_stderr = np.asarray(self.w_effective_stderr, dtype=float)[order]
         if w0.size == 0 or np.any(w0 == 0):
             raise ValueError("w_nominal must hold non-zero couplings.")
-        # Anchor at zero and enforce a monotone map (measurement noise must not fold it).
+        if not (w0[0] < 0 < w0[-1]):
+            raise ValueError("w_nominal must hold couplings of both signs.")
+        if np.any(np.diff(w0) == 0):
+            raise ValueError("w_nominal must not repeat a coupling.")
+        # Anchor at zero; the map must be invertible, so a measurement too noisy to be
+        # strictly increasing is refused rather than smoothed.
         self._x = np.concatenate([w0[w0 < 0], [0.0], w0[w0 > 0]])
-        y = np.concatenate([we[w0 < 0], [0.0], we[w0 > 0]])
-        self._y = np.maximum.accumulate(y)
+        self._y = np.concatenate([we[w0 < 0], [0.0], we[w0 > 0]])
         if np.any(np.diff(self._y) <= 0):
             raise ValueError(
                 "the measured coupling map is not strictly increasing; remeasure with longer "
                 f"durations or more pairs (nominal {w0.tolist()}, effective {we.tolist()})."
             )
         self.w_nominal, self.w_effective = w0, we
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InteractionCalibration) and self.to_dict() == other.to_dict()
+
+    __hash__ = None
 
     def _map(self, w, x, y) -> np.ndarray:
         w = np.asarray(w, dtype=float)
@@ -242,6 +256,15 @@ def calibrate_interactions(
         raise ValueError(f"couplings must be positive magnitudes, got {couplings!r}.")
     if not isinstance(n_pairs, (int, np.integer)) or n_pairs < 2:
         raise ValueError(f"n_pairs must be an integer >= 2, got {n_pairs!r}.")
+    delay = positive(delay, "ms", "delay")
+    duration = positive(duration, "ms", "duration")
+    sample_interval = positive(sample_interval, "ms", "sample_interval")
+    burn_in = to_float(burn_in, "ms", "burn_in")
+    if burn_in < 0:
+        raise ValueError(f"burn_in must be >= 0 ms, got {burn_in}.")
+    steps(duration, sample_interval, "duration", "sample_interval")
+    steps(sample_interval, calibration.dt, "sample_interval")
+    steps(burn_in, calibration.dt, "burn_in")
     settings = {
         "couplings": mags.tolist(),
         "n_pairs": int(n_pairs),

@@ -128,8 +128,9 @@ class LIFSampler(Sampler):
         20–50 % too strong for the sbs neuron.
     synapses : {"renewing", "additive"}
         ``"renewing"``: Tsodyks–Markram synapses with U = 1, τ_rec = τ_syn, so a
-        burst does not stack PSPs (corrects most of the error of bursting
-        neurons; default).  ``"additive"``: plain exponential synapses.
+        burst does not stack PSPs (default; with the analytic translation alone it
+        corrects most of the error of bursting neurons).  ``"additive"``: plain
+        exponential synapses.  The interaction calibration is measured per kind.
     dt : float
         Simulation time step [ms].
     sample_interval : float
@@ -149,6 +150,8 @@ class LIFSampler(Sampler):
     ----------
     calibration_ : Calibration
         The calibration in use (after :meth:`calibrate` or the first :meth:`sample`).
+    interactions_ : InteractionCalibration or None
+        The interaction calibration in use (None: analytic translation).
     lif_parameters_ : LIFParameters
         The translated network of one chain.
 
@@ -223,6 +226,7 @@ class LIFSampler(Sampler):
         if not isinstance(calibration, Calibration):
             raise TypeError(f"calibration must be a Calibration, got {type(calibration).__name__}.")
         calibration.check_compatible(self.neuron, self.noise, self.dt)
+        lif = boltzmann_to_lif(self.target, calibration)  # checks the target before any measurement
         inter = self.interactions
         if isinstance(inter, InteractionCalibration):
             inter.check_compatible(calibration, self.synapses, self.delay)
@@ -234,7 +238,7 @@ class LIFSampler(Sampler):
             inter = calibrate_interactions(calibration, synapses=self.synapses, delay=self.delay, **opts)
         self.calibration_ = calibration
         self.interactions_ = inter
-        self.lif_parameters_ = boltzmann_to_lif(self.target, calibration, inter)
+        self.lif_parameters_ = lif if inter is None else boltzmann_to_lif(self.target, calibration, inter)
 
     def calibrate(self, **kwargs) -> Calibration:
         """Calibrate (or load the cached calibration) for this sampler's settings.

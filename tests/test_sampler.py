@@ -39,11 +39,12 @@ def _exact_covariance(target):
 
 # -- accuracy ---------------------------------------------------------------------------
 def test_lif_samples_the_target(lif_target, lif_result):
-    """8 chains x 5 s of a 3-unit machine, renewing synapses.
+    """8 chains x 5 s of a 3-unit machine, renewing synapses, default interaction calibration.
 
-    Measured (Brian2 2.9, cython, seed 1): DKL(target || sampled) = 0.005.  The
-    bound 0.02 lies well below what a sampler without working couplings (the
-    product of the marginals: 0.069) or a uniform sampler (0.136) would give.
+    Measured (Brian2 2.9, cython, seed 1): DKL(target || sampled) = 0.002 (0.005 with
+    the analytic translation alone, ``interactions=None``).  The bound 0.02 lies well
+    below what a sampler without working couplings (the product of the marginals:
+    0.069) or a uniform sampler (0.136) would give.
     """
     p = lif_target.probabilities()
     states = ls.all_states(3)
@@ -68,15 +69,27 @@ def test_lif_reproduces_the_couplings(lif_target, lif_result):
 
 
 def test_additive_synapses_run_and_are_worse_than_renewing(lif_target, lif_result, calibration):
-    """science.md section 6: renewing synapses remove most of the error of bursting neurons."""
-    sampler = ls.LIFSampler(lif_target, calibration=calibration, synapses="additive", progress=False)
-    additive = sampler.sample(5000.0, n_chains=8, seed=1)
-    assert additive.attrs["synapses"] == "additive" and lif_result.attrs["synapses"] == "renewing"
-    assert dict(additive.states.sizes) == dict(lif_result.states.sizes)
-    kl_add = ls.kl_divergence(lif_target, additive).dkl_target_sampled
-    kl_ren = ls.kl_divergence(lif_target, lif_result).dkl_target_sampled
-    assert kl_add < _dkl(lif_target.probabilities(), np.full(8, 1 / 8)) / 2  # it still samples
-    assert kl_ren < kl_add / 3
+    """science.md section 6: renewing synapses remove most of the error of bursting neurons.
+
+    Compared under the analytic translation (``interactions=None``), where the synapse
+    model is the only difference.  Measured (seed 1): DKL additive 0.048, renewing
+    0.005.  With their own interaction calibrations both are near the sampling-noise
+    floor of this short run (additive 0.0015, renewing 0.002), so that comparison
+    says nothing about the synapses.
+    """
+    kl = {}
+    for synapses in ("additive", "renewing"):
+        sampler = ls.LIFSampler(
+            lif_target, calibration=calibration, synapses=synapses, interactions=None, progress=False
+        )
+        result = sampler.sample(5000.0, n_chains=8, seed=1)
+        assert result.attrs["synapses"] == synapses and "interactions" not in result.attrs
+        assert dict(result.states.sizes) == dict(lif_result.states.sizes)
+        kl[synapses] = ls.kl_divergence(lif_target, result).dkl_target_sampled
+    assert kl["additive"] < _dkl(lif_target.probabilities(), np.full(8, 1 / 8)) / 2  # it still samples
+    assert kl["renewing"] < kl["additive"] / 3
+    # the default sampler (renewing + interaction calibration) is at least as good
+    assert ls.kl_divergence(lif_target, lif_result).dkl_target_sampled < kl["additive"] / 3
 
 
 def test_readout_of_always_on_and_always_off_neurons(calibration):
@@ -150,25 +163,35 @@ def test_unseeded_runs_record_their_seed(lif_target, calibration):
 
 
 # -- configuration and calibration -------------------------------------------------------
-def test_calibration_and_translation_are_stored(lif_target, calibration):
+def test_calibration_and_translation_are_stored(lif_target, lif_result, calibration):
+    # lif_result: the default interaction calibration is in the session cache by now
     sampler = ls.LIFSampler(lif_target, calibration=calibration)
     assert sampler.calibration_ is calibration
-    expected = ls.boltzmann_to_lif(lif_target, calibration)
+    assert isinstance(sampler.interactions_, ls.InteractionCalibration)
+    sampler.interactions_.check_compatible(calibration, "renewing", 0.1)
+    expected = ls.boltzmann_to_lif(lif_target, calibration, sampler.interactions_)
     np.testing.assert_array_equal(sampler.lif_parameters_.v_rest, expected.v_rest)
     np.testing.assert_array_equal(sampler.lif_parameters_.w_exc, expected.w_exc)
     np.testing.assert_array_equal(sampler.lif_parameters_.w_inh, expected.w_inh)
-    assert ls.LIFSampler(lif_target).calibration_ is None
+    analytic = ls.LIFSampler(lif_target, calibration=calibration, interactions=None)
+    assert analytic.interactions_ is None
+    expected = ls.boltzmann_to_lif(lif_target, calibration)
+    np.testing.assert_array_equal(analytic.lif_parameters_.w_exc, expected.w_exc)
+    np.testing.assert_array_equal(analytic.lif_parameters_.w_inh, expected.w_inh)
+    unconfigured = ls.LIFSampler(lif_target)
+    assert unconfigured.calibration_ is None and unconfigured.interactions_ is None
 
 
 def test_sampler_calibrates_through_the_cache(
     lif_target, calibration, calibration_cache_dir, calibration_settings, no_simulation
 ):
-    sampler = ls.LIFSampler(lif_target, cache_dir=calibration_cache_dir, progress=False)
+    # interactions=None: the interaction calibration is not in this (read-only) cache
+    sampler = ls.LIFSampler(lif_target, cache_dir=calibration_cache_dir, interactions=None, progress=False)
     kwargs = {k: v for k, v in calibration_settings.items() if k not in ("dt", "progress")}
     cal = sampler.calibrate(**kwargs)
     assert cal is sampler.calibration_
     assert (cal.v_p05, cal.alpha) == (calibration.v_p05, calibration.alpha)
-    assert sampler.lif_parameters_ is not None
+    assert sampler.lif_parameters_ is not None and sampler.interactions_ is None
 
 
 def test_sample_calibrates_on_first_use(lif_target, tmp_path, no_simulation):
@@ -234,7 +257,7 @@ def test_target_validation(calibration):
         ls.LIFSampler([[0, 1], [1, 0]], calibration=calibration)
     too_strong = ls.BoltzmannMachine(np.zeros((2, 2)), [200.0, 0.0])
     with pytest.raises(ValueError, match="beyond a reversal potential"):
-        ls.LIFSampler(too_strong, calibration=calibration)
+        ls.LIFSampler(too_strong, calibration=calibration, interactions=None)
 
 
 @pytest.mark.parametrize(
@@ -254,7 +277,7 @@ def test_target_validation(calibration):
     ],
 )
 def test_sample_validation(lif_target, calibration, no_simulation, duration, kwargs, match):
-    sampler = ls.LIFSampler(lif_target, calibration=calibration)
+    sampler = ls.LIFSampler(lif_target, calibration=calibration, interactions=None)
     with pytest.raises(ValueError, match=match):
         sampler.sample(duration, **kwargs)
 
@@ -265,15 +288,23 @@ def test_sample_validation(lif_target, calibration, no_simulation, duration, kwa
 def test_five_unit_machines(calibration, target_seed):
     """5-unit sbs machines, 16 chains x 10 s.
 
-    Measured DKL(target || sampled): renewing 0.010 / 0.017, additive 0.054 / 0.052.
+    Measured DKL(target || sampled), seeds 42 / 7: renewing with the default interaction
+    calibration 0.0016 / 0.003; analytic translation (``interactions=None``): renewing
+    0.010 / 0.017, additive 0.054 / 0.052.  (Additive synapses with their own
+    interaction calibration: 0.002 / 0.003.)
     """
     bm = ls.random_boltzmann_machine(5, seed=target_seed)
     kl = {}
-    for synapses in ("renewing", "additive"):
-        sampler = ls.LIFSampler(bm, calibration=calibration, synapses=synapses, progress=False)
-        kl[synapses] = ls.kl_divergence(bm, sampler.sample(10_000.0, n_chains=16, seed=2)).dkl_target_sampled
-    assert kl["renewing"] < 0.03
-    assert kl["renewing"] < kl["additive"] / 2
+    for synapses, interactions in (("renewing", "calibrate"), ("renewing", None), ("additive", None)):
+        sampler = ls.LIFSampler(
+            bm, calibration=calibration, synapses=synapses, interactions=interactions, progress=False
+        )
+        result = sampler.sample(10_000.0, n_chains=16, seed=2)
+        kl[synapses, interactions] = ls.kl_divergence(bm, result).dkl_target_sampled
+    assert kl["renewing", "calibrate"] < 0.01
+    assert kl["renewing", "calibrate"] < kl["renewing", None] / 2
+    assert kl["renewing", None] < 0.03
+    assert kl["renewing", None] < kl["additive", None] / 2
 
 
 @pytest.mark.slow
