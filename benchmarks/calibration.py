@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from _common import (
     Stopwatch,
     environment,
@@ -80,8 +81,9 @@ class CappedPoissonNoise(ls.PoissonNoise):
     def to_dict(self) -> dict:
         return {**super().to_dict(), "kind": "CappedPoissonNoise"}
 
-    def event_count(self, rate: str) -> str:
-        return f"int(rand() < {rate} * dt)"
+    def count_cdf(self, mean: float) -> np.ndarray:
+        # P(count = 0) = 1 - mean, P(count = 1) = mean: one threshold
+        return np.array([1.0 - mean])
 
 
 def variants(quick: bool) -> list[dict]:

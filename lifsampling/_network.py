@@ -73,7 +73,7 @@ class NetworkSpec:
         d = {
             "model": self.neuron.model,
             "noise": type(self.noise).__name__,
-            "noise_eqs": self.noise.neuron_equations(self.neuron),
+            "noise_eqs": self.noise.neuron_equations(self.neuron, self.dt),
             "renewing": self.renewing,
             "n_neurons": self.n_neurons,
             "n_synapses": self.n_synapses,
@@ -83,7 +83,7 @@ class NetworkSpec:
         return content_key(d, length=16)
 
 
-def neuron_equations(neuron: NeuronParameters, noise: NoiseSource) -> str:
+def neuron_equations(neuron: NeuronParameters, noise: NoiseSource, dt: float | None = None) -> str:
     """Brian2 model equations of the LIF sampling neuron (PyNN IF_cond_exp / IF_curr_exp)."""
     if neuron.conductance_based:
         eqs = """
@@ -109,7 +109,7 @@ def neuron_equations(neuron: NeuronParameters, noise: NoiseSource) -> str:
         V_reset : volt (shared, constant)
         tau_ref : second (shared, constant)
         """
-    return eqs + noise.neuron_equations(neuron)
+    return eqs + noise.neuron_equations(neuron, dt)
 
 
 def _build(spec: NetworkSpec, v_init: np.ndarray):
@@ -126,7 +126,7 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
     n = spec.neuron
     group = b2.NeuronGroup(
         spec.n_neurons,
-        neuron_equations(n, spec.noise),
+        neuron_equations(n, spec.noise, spec.dt),
         threshold="V > V_th",
         reset="V = V_reset",
         refractory="tau_ref",
