@@ -190,12 +190,14 @@ def _chunk_ms(n_neurons: int) -> float:
 
 
 @contextlib.contextmanager
-def _quiet_brian():
+def _codegen_target(target: str):
+    """Use Brian2's runtime code-generation ``target`` inside the block, then restore it."""
     import brian2 as b2
 
     old = b2.prefs.codegen.target
+    b2.prefs.codegen.target = target
     try:
-        yield b2
+        yield
     finally:
         b2.prefs.codegen.target = old
 
@@ -211,13 +213,13 @@ def simulate(
     progress: bool | None = None,
     cache_dir: str | os.PathLike | None = None,
     description: str = "simulating",
-    max_chunk_draws: int | None = None,
+    max_chunk_steps: int | None = None,
 ) -> None:
     """Simulate ``spec`` for ``duration`` ms and stream its spikes to ``consumer``.
 
     ``seed`` drives the simulator's random numbers; ``v_init`` [mV] defaults to
     ``v_reset``.  ``progress`` shows a progress bar (None: only for runs that
-    take more than two seconds).  ``max_chunk_draws`` caps the chunk length in
+    take more than two seconds).  ``max_chunk_steps`` caps the chunk length in
     time steps (so that the consumer's per-chunk work stays bounded).
     """
     if device not in DEVICES:
@@ -226,8 +228,8 @@ def simulate(
         v_init = np.full(spec.n_neurons, spec.neuron.v_reset)
     n_steps = int(round(duration / spec.dt))
     chunk = max(1, int(_chunk_ms(spec.n_neurons) / spec.dt))
-    if max_chunk_draws is not None:
-        chunk = min(chunk, int(max_chunk_draws))
+    if max_chunk_steps is not None:
+        chunk = min(chunk, int(max_chunk_steps))
     if device == "cpp_standalone":
         _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk)
     else:
@@ -243,12 +245,10 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
     except ImportError:
         from tqdm import tqdm
 
-    with _quiet_brian():
-        b2.prefs.codegen.target = device
+    with _codegen_target(device):
         b2.seed(seed)
         net, group, monitor = _build(spec, v_init)
         clock_dt = spec.dt * b2.ms
-        chunk_steps = chunk
         disable = False if progress else (True if progress is False else None)
         with tqdm(
             total=n_steps * spec.dt / 1000.0,
@@ -261,7 +261,7 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
         ) as bar:
             done = 0
             while done < n_steps:
-                k = min(chunk_steps, n_steps - done)
+                k = min(chunk, n_steps - done)
                 start = done
 
                 def report(elapsed, completed, _start, _duration, k=k, start=start):

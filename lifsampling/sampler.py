@@ -94,7 +94,7 @@ def run_chains(
         progress=progress,
         cache_dir=cache_dir,
         description=f"sampling {C} chain(s)",
-        max_chunk_draws=max(1, int(2e7 // (K * C))) * interval_steps,
+        max_chunk_steps=max(1, int(2e7 // (K * C))) * interval_steps,
     )
     return readout.states.reshape(n_draws, C, K).transpose(1, 0, 2)
 

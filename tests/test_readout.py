@@ -230,7 +230,7 @@ def test_spike_chunks_fit_the_readout(sbs_neuron):
         ends.append(end)
         readout(neurons, steps, end)
 
-    simulate(spec, duration=75.0, seed=1, progress=False, consumer=consumer, max_chunk_draws=130)
+    simulate(spec, duration=75.0, seed=1, progress=False, consumer=consumer, max_chunk_steps=130)
     assert ends == [130, 260, 390, 520, 650, 750]
     assert readout.complete
     np.testing.assert_array_equal(readout.states, 1)
