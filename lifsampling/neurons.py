@@ -143,46 +143,17 @@ class NeuronParameters:
         Use it with the matching :meth:`PoissonNoise.preset`.
         """
         try:
-            return cls(**_PRESETS[name])
+            return cls(**dict(zip(_UNITS, _PRESETS[name], strict=True)))
         except KeyError:
             raise ValueError(f"unknown preset {name!r}; choose one of {sorted(_PRESETS)}.") from None
 
 
+#: Published parameter sets (science.md §3), in the field order of _UNITS.
+# fmt: off
 _PRESETS = {
-    "sbs": dict(
-        cm=0.2,
-        tau_m=1.0,
-        v_rest=-50.0,
-        v_thresh=-50.0,
-        v_reset=-50.001,
-        e_rev_E=0.0,
-        e_rev_I=-100.0,
-        tau_syn_E=10.0,
-        tau_syn_I=10.0,
-        tau_refrac=10.0,
-    ),
-    "high_conductance": dict(
-        cm=0.1,
-        tau_m=20.0,
-        v_rest=-65.0,
-        v_thresh=-52.0,
-        v_reset=-53.0,
-        e_rev_E=0.0,
-        e_rev_I=-90.0,
-        tau_syn_E=10.0,
-        tau_syn_I=10.0,
-        tau_refrac=10.0,
-    ),
-    "dold": dict(
-        cm=0.1,
-        tau_m=1.0,
-        v_rest=-65.0,
-        v_thresh=-52.0,
-        v_reset=-53.0,
-        e_rev_E=0.0,
-        e_rev_I=-90.0,
-        tau_syn_E=10.0,
-        tau_syn_I=10.0,
-        tau_refrac=10.0,
-    ),
+    #                   cm  tau_m  v_rest  v_thresh v_reset  e_rev_E e_rev_I  tau_syn_E tau_syn_I tau_refrac
+    "sbs":              (0.2, 1.0,  -50.0,  -50.0,  -50.001,    0.0,  -100.0,     10.0,     10.0,     10.0),
+    "high_conductance": (0.1, 20.0, -65.0,  -52.0,  -53.0,      0.0,   -90.0,     10.0,     10.0,     10.0),
+    "dold":             (0.1, 1.0,  -65.0,  -52.0,  -53.0,      0.0,   -90.0,     10.0,     10.0,     10.0),
 }
+# fmt: on

@@ -53,6 +53,23 @@ def _private_cache(tmp_path_factory):
 
 
 @pytest.fixture
+def no_simulation(monkeypatch):
+    """Replace the simulator with a stand-in that raises :class:`SimulationCalled`."""
+    from _helpers import SimulationCalled
+
+    import lifsampling.calibration as calibration_module
+    import lifsampling.sampler as sampler_module
+
+    def forbidden(*args, **kwargs):
+        raise SimulationCalled
+
+    # calibrate() simulates through calibration.simulate; LIFSampler and
+    # calibrate_interactions through sampler.run_chains -> sampler.simulate
+    monkeypatch.setattr(calibration_module, "simulate", forbidden)
+    monkeypatch.setattr(sampler_module, "simulate", forbidden)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(20240607)
 

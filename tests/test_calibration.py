@@ -9,22 +9,10 @@ import time
 import brian2 as b2
 import numpy as np
 import pytest
+from _helpers import SimulationCalled
 
 import lifsampling as ls
-import lifsampling.calibration as calibration_module
 from lifsampling.calibration import _measure, logistic
-
-
-class SimulationCalled(Exception):
-    """Raised by a stand-in for the simulator: proves that a code path simulates."""
-
-
-@pytest.fixture
-def no_simulation(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise SimulationCalled
-
-    monkeypatch.setattr(calibration_module, "simulate", forbidden)
 
 
 def _assert_same_calibration(a: ls.Calibration, b: ls.Calibration):

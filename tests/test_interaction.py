@@ -13,26 +13,13 @@ import shutil
 
 import numpy as np
 import pytest
+from _helpers import SimulationCalled
 
 import lifsampling as ls
-import lifsampling.sampler as sampler_module
 from lifsampling.interaction import _activation_id, log_odds_ratio
 
 #: Short measurement used by this module (the defaults are 16 pairs x 20 s).
 SHORT = dict(n_pairs=4, duration=2000.0, progress=False)
-
-
-class SimulationCalled(Exception):
-    """Raised by a stand-in for the simulator: proves that a code path simulates."""
-
-
-@pytest.fixture
-def no_simulation(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise SimulationCalled
-
-    # calibrate_interactions and LIFSampler both simulate through sampler.run_chains
-    monkeypatch.setattr(sampler_module, "simulate", forbidden)
 
 
 def _ic(w_nominal, w_effective, *, synapses="renewing", delay=0.1, activation_id="x", stderr=None):

@@ -7,23 +7,9 @@ import json
 import brian2 as b2
 import numpy as np
 import pytest
+from _helpers import SimulationCalled
 
 import lifsampling as ls
-import lifsampling.calibration as calibration_module
-import lifsampling.sampler as sampler_module
-
-
-class SimulationCalled(Exception):
-    """Raised by a stand-in for the simulator."""
-
-
-@pytest.fixture
-def no_simulation(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise SimulationCalled
-
-    monkeypatch.setattr(sampler_module, "simulate", forbidden)
-    monkeypatch.setattr(calibration_module, "simulate", forbidden)
 
 
 def _dkl(p, q):
