@@ -174,14 +174,19 @@ def state_counts(result: xr.Dataset, n_draws: int | None = None) -> np.ndarray:
 
     ``n_draws`` limits the count to the first draws of every chain.
     """
+    idx = joint_indices(result)
+    if n_draws is not None:
+        idx = idx[:, :n_draws]
+    return np.bincount(idx.ravel(), minlength=2 ** result.sizes["unit"])
+
+
+def joint_indices(result: xr.Dataset) -> np.ndarray:
+    """Joint-state index of every draw, shape (chain, draw) (unit 0 = most significant bit)."""
     _validate(result, "result")
     K = result.sizes["unit"]
     if K > MAX_EXACT_UNITS:
         raise ValueError(f"joint-state counts need <= {MAX_EXACT_UNITS} units, got {K}.")
-    s = result.states.values
-    if n_draws is not None:
-        s = s[:, :n_draws]
-    return np.bincount(states_to_indices(s).ravel(), minlength=2**K)
+    return states_to_indices(result.states.values)
 
 
 def joint_distribution(result: xr.Dataset) -> np.ndarray:

@@ -204,8 +204,9 @@ class LIFSampler(Sampler):
         self.dt = positive(dt, "ms", "dt")
         self.sample_interval = positive(sample_interval, "ms", "sample_interval")
         self.delay = positive(delay, "ms", "delay")
-        self._interval_steps = steps(self.sample_interval, self.dt, "sample_interval")
-        self._ref_steps = steps(self.neuron.tau_refrac, self.dt, "tau_refrac")
+        # fail early: both must be whole numbers of time steps
+        steps(self.sample_interval, self.dt, "sample_interval")
+        steps(self.neuron.tau_refrac, self.dt, "tau_refrac")
         self.device = device
         self.cache_dir = cache_dir
         self.progress = progress
