@@ -8,11 +8,14 @@ how well it sampled.
 >>> bm = ls.random_boltzmann_machine(5, seed=0)
 >>> result = ls.LIFSampler(bm).sample(10_000.0, n_chains=8, seed=1)  # doctest: +SKIP
 >>> ls.kl_divergence(bm, result)                                     # doctest: +SKIP
+>>> ls.diagnose(result).verdict                                      # doctest: +SKIP
 """
 
 from .calibration import Calibration, CalibrationMismatchError, calibrate
+from .diagnostics import Diagnostics, DiagnosticsWarning, compare, diagnose
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
 from .gibbs import GibbsSampler
+from .inference_data import to_inference_data
 from .interaction import InteractionCalibration, calibrate_interactions
 from .membrane import FreeMembrane, free_membrane
 from .neurons import NeuronParameters
@@ -24,6 +27,7 @@ from .results import (
     make_result,
     marginals,
     result_target,
+    sample_interval,
     save_result,
     state_counts,
 )
@@ -46,6 +50,8 @@ __all__ = [
     "BoltzmannMachine",
     "Calibration",
     "CalibrationMismatchError",
+    "Diagnostics",
+    "DiagnosticsWarning",
     "FreeMembrane",
     "GibbsSampler",
     "InteractionCalibration",
@@ -62,6 +68,8 @@ __all__ = [
     "boltzmann_to_lif",
     "calibrate",
     "calibrate_interactions",
+    "compare",
+    "diagnose",
     "dkl_vs_time",
     "free_membrane",
     "indices_to_states",
@@ -74,8 +82,10 @@ __all__ = [
     "marginals",
     "random_boltzmann_machine",
     "result_target",
+    "sample_interval",
     "save_result",
     "state_counts",
     "states_from_spikes",
     "states_to_indices",
+    "to_inference_data",
 ]

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
-from .results import joint_indices, state_counts
+from .results import joint_indices, sample_interval, state_counts
 from .targets import BoltzmannMachine
 
 __all__ = ["KLDivergence", "kl_divergence", "dkl_vs_time"]
@@ -124,10 +124,7 @@ def dkl_vs_time(
     n_draws = result.sizes["draw"]
     if n_draws < 1:
         raise ValueError("the result has no draws.")
-    if "time" in result.coords and n_draws > 1:
-        interval = float(result.time.values[1] - result.time.values[0])
-    else:
-        interval = float(result.attrs.get("sample_interval_ms", 1.0))
+    interval = sample_interval(result)
     draws = np.unique(np.geomspace(1, n_draws, num=max(2, n_points)).round().astype(int))
     p = target.probabilities()
     idx = joint_indices(result)  # once; each point counts a prefix of the draws

@@ -36,6 +36,7 @@ __all__ = [
     "state_counts",
     "joint_distribution",
     "marginals",
+    "sample_interval",
 ]
 
 _ENGINE = "h5netcdf"
@@ -155,6 +156,15 @@ def _validate(ds: xr.Dataset, what: str) -> None:
         raise ValueError(f"{what} has no 'states' variable; it is not a lifsampling result.")
     if ds.states.dims != ("chain", "draw", "unit"):
         raise ValueError(f"{what}: 'states' must have dims (chain, draw, unit), got {ds.states.dims}.")
+
+
+def sample_interval(result: xr.Dataset) -> float:
+    """Sampled time between successive draws of a result [ms]."""
+    if "sample_interval_ms" in result.attrs:
+        return float(result.attrs["sample_interval_ms"])
+    if "time" in result.coords and result.sizes["draw"] > 1:
+        return float(result.time.values[1] - result.time.values[0])
+    raise ValueError("the result records no sample interval (attribute 'sample_interval_ms').")
 
 
 def result_target(result: xr.Dataset) -> BoltzmannMachine | None:

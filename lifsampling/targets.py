@@ -194,18 +194,24 @@ class BoltzmannMachine:
 
     # -- energies and exact distribution ----------------------------------
     def energy(self, states: np.ndarray) -> np.ndarray:
-        """``E(z) = ½ zᵀWz + bᵀz`` for states along the last axis (log-probability up to log Z)."""
+        """Energy ``E(z) = -½ zᵀWz - bᵀz`` of states along the last axis (``p(z) = exp(-E(z)) / Z``).
+
+        Examples
+        --------
+        >>> float(BoltzmannMachine([[0, 1], [1, 0]], [0.5, 0.0]).energy([1, 1]))
+        -1.5
+        """
         z = np.asarray(states, dtype=float)
         if z.shape[-1] != self.n_units:
             raise ValueError(
                 f"states must have {self.n_units} units along the last axis, got shape {z.shape}."
             )
-        return 0.5 * np.einsum("...i,ij,...j->...", z, self.W, z) + z @ self.b
+        return -0.5 * np.sum((z @ self.W) * z, axis=-1) - z @ self.b
 
     def _exact(self) -> tuple[np.ndarray, float]:
         if "log_p" not in self._cache:
             _check_exact(self.n_units)
-            e = self.energy(all_states(self.n_units))
+            e = -self.energy(all_states(self.n_units))
             log_z = float(logsumexp(e))
             self._cache["log_p"] = e - log_z
             self._cache["log_z"] = log_z

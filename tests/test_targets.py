@@ -18,18 +18,19 @@ def _state_of(index: int, n_units: int) -> list[int]:
 
 
 def _energy(W, b, z) -> float:
+    """E(z) = -1/2 z.W.z - b.z, written out term by term."""
     e = 0.0
     for i in range(len(z)):
-        e += b[i] * z[i]
+        e -= b[i] * z[i]
         for j in range(len(z)):
-            e += 0.5 * W[i][j] * z[i] * z[j]
+            e -= 0.5 * W[i][j] * z[i] * z[j]
     return e
 
 
 def brute_force(W, b):
     """(probabilities, log Z, marginals) of p(z) ∝ exp(½ zᵀWz + bᵀz) by looping over states."""
     K = len(b)
-    weights = [math.exp(_energy(W, b, _state_of(s, K))) for s in range(2**K)]
+    weights = [math.exp(-_energy(W, b, _state_of(s, K))) for s in range(2**K)]
     Z = sum(weights)
     p = [w / Z for w in weights]
     marg = [sum(p[s] for s in range(2**K) if _state_of(s, K)[k]) for k in range(K)]
