@@ -21,6 +21,7 @@ from .membrane import FreeMembrane, free_membrane
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
 from .readout import StateReadout, states_from_spikes
+from .report import Report, write_report
 from .results import (
     joint_distribution,
     load_result,
@@ -61,6 +62,7 @@ __all__ = [
     "NeuronParameters",
     "NoiseSource",
     "PoissonNoise",
+    "Report",
     "RestrictedBoltzmannMachine",
     "Sampler",
     "StateReadout",
@@ -88,4 +90,5 @@ __all__ = [
     "states_from_spikes",
     "states_to_indices",
     "to_inference_data",
+    "write_report",
 ]

@@ -10,6 +10,9 @@
     Write a random Boltzmann machine.
 ``lifsampling calibrate [--dt MS] --out CAL.json``
     Calibrate the activation function of the sbs neuron and store it.
+``lifsampling report RESULT.nc [RESULT2.nc ...] [--target TARGET.npz] --out DIR``
+    Convergence diagnostics of one or more results: ``DIR/report.html`` and
+    ``DIR/summary.json``.
 """
 
 from __future__ import annotations
@@ -102,6 +105,17 @@ def _parser() -> argparse.ArgumentParser:
         "--point-duration", type=float, default=20_000.0, help="time per point [ms] (default 20000)"
     )
     _add_run_options(c)
+
+    rep = sub.add_parser("report", help="convergence report (HTML + JSON) of one or more result files")
+    rep.add_argument(
+        "results", nargs="+", help="result files (.nc) written by 'lifsampling sample' or save_result"
+    )
+    rep.add_argument(
+        "--target", default=None, help="target file (.npz); default: the target stored in the results"
+    )
+    rep.add_argument("--out", required=True, help="output directory for report.html and summary.json")
+    rep.add_argument("--label", action="append", default=None, help="name of each result (repeat, in order)")
+    rep.add_argument("--title", default=None, help="title of the report")
     return parser
 
 
@@ -155,6 +169,7 @@ def _cmd_demo(args) -> int:
 
     from . import GibbsSampler, dkl_vs_time, kl_divergence, marginals, random_boltzmann_machine, save_result
     from .plotting import plot_calibration, plot_dkl_vs_time, plot_marginals
+    from .report import write_report
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -208,7 +223,26 @@ def _cmd_demo(args) -> int:
     fig.savefig(fig_path, dpi=110)
     plt.close(fig)
     print(f"\nwrote {out / 'result.nc'}, {out / 'gibbs.nc'}, {fig_path}")
+    report = write_report({"LIF": lif, "Gibbs": gibbs}, out, target, title="lifsampling demo")
+    for label, verdict in report.verdicts.items():
+        print(f"{label}: {verdict}")
+    print(f"convergence report: {report.html_path.resolve()} (numbers in {report.summary_path})")
     return 0 if np.isfinite(final.dkl_target_sampled) else 1
+
+
+def _cmd_report(args) -> int:
+    from .report import write_report
+
+    if args.label is not None and len(args.label) != len(args.results):
+        raise ValueError(
+            f"got {len(args.label)} --label for {len(args.results)} result files; give one per file."
+        )
+    results = dict(zip(args.label, args.results, strict=True)) if args.label else args.results
+    report = write_report(results, args.out, args.target, title=args.title)
+    for label, verdict in report.verdicts.items():
+        print(f"{label}: {verdict}")
+    print(f"wrote {report.html_path} and {report.summary_path}")
+    return 0
 
 
 def _cmd_random_target(args) -> int:
@@ -246,10 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         "demo": _cmd_demo,
         "random-target": _cmd_random_target,
         "calibrate": _cmd_calibrate,
+        "report": _cmd_report,
     }
     try:
         return commands[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
         print(f"lifsampling {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

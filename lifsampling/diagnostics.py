@@ -363,8 +363,12 @@ def diagnose(
         curve = dkl_vs_time(target, result, n_points=n_points, pseudo_count=pseudo_count)
         n_eff = energy["ess_bulk"] if energy and np.isfinite(energy["ess_bulk"]) else float(n_total)
         frac = curve.n_samples.values / n_total
-        curve["floor"] = ("time", (p.size - 1) / (2.0 * n_eff * frac))
-        curve.floor.attrs["description"] = "(2^K - 1) / (2 N_eff): expected DKL of an unbiased sampler"
+        n_eff_t = n_eff * frac
+        # the chi-square approximation needs N_eff >> 2^K: not drawn where N_eff < 2^K
+        curve["floor"] = ("time", np.where(n_eff_t >= p.size, (p.size - 1) / (2.0 * n_eff_t), np.nan))
+        curve.floor.attrs["description"] = (
+            "(2^K - 1) / (2 N_eff): expected DKL of an unbiased sampler; NaN where N_eff < 2^K"
+        )
         floor = (p.size - 1) / (2.0 * n_eff)
         over, under = _extreme_states(p, q, n_eff, n_units, n_states)
         if n_eff < 10 * p.size:
