@@ -34,6 +34,7 @@ setup(
             "nbformat>=5.9",
             "ipykernel>=6.29",
             "ruff>=0.6",
+            "playwright>=1.40",  # drives the system Chromium in the report's browser test
         ],
     },
     entry_points={"console_scripts": ["lifsampling=lifsampling.cli:main"]},

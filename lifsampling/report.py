@@ -334,7 +334,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.4}
 h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:2em}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}.scroll{overflow-x:auto}
 td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}
 .verdict{padding:.6em 1em;margin:.5em 0;border-left:6px solid}
@@ -363,7 +363,7 @@ def _table(header: list[str], rows: list[list[tuple[str, str]]]) -> str:
         "<tr>" + "".join(f'<td class="{c}">{t}</td>' if c else f"<td>{t}</td>" for t, c in row) + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _status_class(status: str) -> str:

@@ -126,3 +126,19 @@ def lif_result(lif_target, calibration):
     """8 chains x 5000 ms of LIF sampling (renewing synapses) of ``lif_target``."""
     sampler = ls.LIFSampler(lif_target, calibration=calibration, progress=False)
     return sampler.sample(LIF_DURATION, **LIF_RUN)
+
+
+@pytest.fixture(scope="session")
+def report_target() -> ls.BoltzmannMachine:
+    """The 5-unit target of the report tests."""
+    return ls.random_boltzmann_machine(5, seed=0)
+
+
+@pytest.fixture(scope="session")
+def report_runs(report_target, calibration) -> dict:
+    """A real LIF run and a Gibbs run on the same 5-unit target (4 chains x 3 s each)."""
+    sampler = ls.LIFSampler(report_target, calibration=calibration, progress=False)
+    return {
+        "LIF": sampler.sample(3000.0, n_chains=4, seed=3, burn_in=200.0),
+        "Gibbs": ls.GibbsSampler(report_target).sample(3000.0, n_chains=4, seed=3),
+    }

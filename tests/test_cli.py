@@ -129,8 +129,11 @@ def test_demo_end_to_end(cache, tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "DKL(target || sampled)" in printed and "Gibbs" in printed
-    for name in ("target.npz", "result.nc", "gibbs.nc", "demo.png"):
+    assert "convergence report:" in printed and "report.html" in printed
+    for name in ("target.npz", "result.nc", "gibbs.nc", "demo.png", "report.html", "summary.json"):
         assert (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["verdicts"]) == {"LIF", "Gibbs"}
     lif, gibbs = ls.load_result(out / "result.nc"), ls.load_result(out / "gibbs.nc")
     assert lif.attrs["sampler"] == "lif" and gibbs.attrs["sampler"] == "gibbs"
     assert lif.sizes["chain"] == gibbs.sizes["chain"] == 2
@@ -140,5 +143,5 @@ def test_console_script_is_installed():
     exe = shutil.which("lifsampling") or str((sys.executable.rsplit("/", 1)[0]) + "/lifsampling")
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
-    for command in ("sample", "demo", "random-target", "calibrate"):
+    for command in ("sample", "demo", "random-target", "calibrate", "report"):
         assert command in proc.stdout
