@@ -460,7 +460,9 @@ def diagnose_all(
     results: Mapping[str, Any] | Sequence[Any], target: BoltzmannMachine | None = None, **kwargs: Any
 ) -> list[Diagnostics]:
     """:func:`diagnose` every result (labels made unique); :class:`Diagnostics` pass through."""
-    if isinstance(results, Mapping):
+    if isinstance(results, (xr.Dataset, az.InferenceData)):
+        items = [(None, results)]  # one result (a Dataset is a Mapping too)
+    elif isinstance(results, Mapping):
         items = list(results.items())
     else:
         items = [(None, r) for r in results]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import arviz as az
 import numpy as np
 import xarray as xr
 
@@ -131,10 +132,12 @@ def write_report(
 # -- inputs ----------------------------------------------------------------------------------------
 def _collect(results: Any) -> list[tuple[str, xr.Dataset]]:
     """(label, result) pairs with unique labels, every file read and validated."""
-    if isinstance(results, Mapping):
+    if isinstance(results, (str, os.PathLike, xr.Dataset, az.InferenceData)) or not isinstance(
+        results, (Mapping, Sequence)
+    ):
+        items = [(None, results)]  # one result (a Dataset is a Mapping too)
+    elif isinstance(results, Mapping):
         items = list(results.items())
-    elif isinstance(results, (str, os.PathLike, xr.Dataset)) or not isinstance(results, Sequence):
-        items = [(None, results)]
     else:
         items = [(None, r) for r in results]
     if not items:

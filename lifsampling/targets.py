@@ -201,12 +201,18 @@ class BoltzmannMachine:
         >>> float(BoltzmannMachine([[0, 1], [1, 0]], [0.5, 0.0]).energy([1, 1]))
         -1.5
         """
-        z = np.asarray(states, dtype=float)
-        if z.shape[-1] != self.n_units:
+        states = np.asarray(states)
+        if states.shape[-1] != self.n_units:
             raise ValueError(
-                f"states must have {self.n_units} units along the last axis, got shape {z.shape}."
+                f"states must have {self.n_units} units along the last axis, got shape {states.shape}."
             )
-        return -0.5 * np.sum((z @ self.W) * z, axis=-1) - z @ self.b
+        flat = states.reshape(-1, self.n_units)
+        out = np.empty(flat.shape[0])
+        step = max(1, 2**22 // self.n_units)  # chunks of ~32 MB of float64: long runs stay cheap in memory
+        for start in range(0, flat.shape[0], step):
+            z = flat[start : start + step].astype(float)
+            out[start : start + step] = -0.5 * np.einsum("ij,ij->i", z @ self.W, z) - z @ self.b
+        return out.reshape(states.shape[:-1])
 
     def _exact(self) -> tuple[np.ndarray, float]:
         if "log_p" not in self._cache:
@@ -231,7 +237,14 @@ class BoltzmannMachine:
 
     def marginals(self) -> np.ndarray:
         """Exact ``p(z_k = 1)`` for each unit."""
-        return self.probabilities() @ all_states(self.n_units).astype(float)
+        if "marginals" not in self._cache:
+            p = self.probabilities()
+            # p(z_k = 1) = sum of p over the indices whose bit (K-1-k) is set, without a 2^K x K table
+            idx = np.arange(p.size)
+            self._cache["marginals"] = np.array(
+                [p[(idx >> (self.n_units - 1 - k)) & 1 == 1].sum() for k in range(self.n_units)]
+            )
+        return self._cache["marginals"].copy()
 
     def conditional_logits(self, states: np.ndarray) -> np.ndarray:
         """Local fields ``b_k + Σ_j W_kj z_j`` (the log-odds of ``z_k = 1`` given the others)."""

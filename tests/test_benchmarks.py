@@ -39,7 +39,7 @@ def run_benchmark(name: str, tmp_path: Path, *args: str) -> tuple[dict, str]:
     return doc, proc.stdout
 
 
-@pytest.mark.parametrize("name", ["accuracy", "throughput", "calibration"])
+@pytest.mark.parametrize("name", ["accuracy", "throughput", "calibration", "diagnostics"])
 def test_help(name):
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],
@@ -93,6 +93,31 @@ def test_calibration_quick(tmp_path):
     assert -53.0 < row["v_p05"] < -48.0 and 0.3 < row["alpha"] < 2.0
     assert {"rms_residual", "max_residual", "n_points"} <= set(row["fit"])
     assert {"delta_v_p05_mV", "delta_alpha_rel", "within_tolerance", "reference", "wall_s"} <= set(row)
+
+
+def test_diagnostics_quick(tmp_path):
+    doc, stdout = run_benchmark("diagnostics", tmp_path)
+    assert "lifsampling.diagnose(result)" in stdout and "az.summary" in stdout
+    assert {"n_chains": 2, "n_draws": 2000, "n_units": 8, "repeats": 1}.items() <= doc["settings"].items()
+    steps = ["diagnose", "to_inference_data", "az_summary", "to_inference_data+az_summary", "write_report"]
+    assert [row["step"] for row in doc["rows"]] == steps
+    for row in doc["rows"]:
+        assert {"call", "size", "repeats", "times_s", "best_s", "median_s", "ratio_to_az_summary"} <= set(row)
+        assert row["size"] == "2 x 2000 x 8"
+        assert 0 < row["best_s"] <= row["median_s"]
+    assert doc["rows"][2]["ratio_to_az_summary"] == 1.0
+    assert doc["diagnose_best_s"] == doc["rows"][0]["best_s"]
+    assert doc["ratio_diagnose_to_az_summary"] > 0
+    assert doc["target_s"] == 10 and doc["target_size"] == [8, 100_000, 20]
+    assert doc["at_target_size"] is False and doc["passed"] is False  # not measured in quick mode
+    assert {"generator", "generation_wall_s", "tau_int_draws_units_max", "tau_int_draws_energy"} <= set(
+        doc["data"]
+    )
+    assert doc["data"]["tau_int_draws_energy"] > 0
+    assert doc["write_report"]["wall_s"] > 0 and doc["write_report"]["html_kib"] > 0
+    assert {"diagnose_peak_mib", "maxrss_mib"} <= set(doc["memory"])
+    assert isinstance(doc["diagnostics_warning"]["raised"], bool)
+    assert isinstance(doc["diagnostics_warning"]["messages"], list)
 
 
 def test_capped_noise_is_its_own_kind(monkeypatch):

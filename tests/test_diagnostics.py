@@ -203,5 +203,6 @@ def test_compare_tabulates_runs(bm, gibbs):
         assert {"min_ess_bulk", "max_rhat", "tvd", "dkl_floor", "status"} <= set(table.columns)
         same = ls.compare([gibbs, gibbs], bm)
     assert list(same.index) == ["gibbs", "gibbs (2)"]
+    assert list(ls.compare(gibbs).index) == ["gibbs"]  # one Dataset, not a mapping of its variables
     with pytest.raises(ValueError, match="no results"):
         ls.compare([], bm)

@@ -101,6 +101,8 @@ def test_python_api_and_replacing_a_report(report_runs, report_target, tmp_path)
     summary = json.loads(second.summary_path.read_text())
     assert summary["title"] == "second" and list(summary["verdicts"]) == ["Gibbs only"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "summary.json"]  # no temp files
+    single = ls.write_report(report_runs["Gibbs"], tmp_path / "single")  # one Dataset, its stored target
+    assert list(single.verdicts) == ["gibbs"]
 
 
 def _run_cli_failing(args, out, capsys) -> str:
