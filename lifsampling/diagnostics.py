@@ -40,6 +40,7 @@ unreliable, and the verdict says so.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -460,24 +461,41 @@ def diagnose_all(
     results: Mapping[str, Any] | Sequence[Any], target: BoltzmannMachine | None = None, **kwargs: Any
 ) -> list[Diagnostics]:
     """:func:`diagnose` every result (labels made unique); :class:`Diagnostics` pass through."""
-    if isinstance(results, (xr.Dataset, az.InferenceData)):
-        items = [(None, results)]  # one result (a Dataset is a Mapping too)
+    out = [
+        r if isinstance(r, Diagnostics) else diagnose(r, target, label=label, **kwargs)
+        for label, r in labelled_items(results)
+    ]
+    for d, label in zip(out, unique_labels([d.label for d in out]), strict=True):
+        d.label = label
+    return out
+
+
+def labelled_items(results: Any) -> list[tuple[str | None, Any]]:
+    """``(label or None, result)`` pairs from one result, a sequence or a mapping label → result.
+
+    A Dataset is a Mapping (of its variables) but counts as one result, as do an
+    InferenceData, a path and any other non-container object.
+    """
+    if isinstance(results, (xr.Dataset, az.InferenceData, str, os.PathLike)) or not isinstance(
+        results, (Mapping, Sequence)
+    ):
+        items = [(None, results)]
     elif isinstance(results, Mapping):
         items = list(results.items())
     else:
         items = [(None, r) for r in results]
     if not items:
-        raise ValueError("no results to diagnose.")
-    out = []
-    for label, r in items:
-        d = r if isinstance(r, Diagnostics) else diagnose(r, target, label=label, **kwargs)
-        out.append(d)
+        raise ValueError("no results given: pass at least one result or result file.")
+    return items
+
+
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Labels with repeats numbered: ``["a", "a"]`` → ``["a", "a (2)"]``."""
     seen: dict[str, int] = {}
-    for d in out:
-        n = seen.get(d.label, 0)
-        seen[d.label] = n + 1
-        if n:
-            d.label = f"{d.label} ({n + 1})"
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     return out
 
 

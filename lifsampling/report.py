@@ -25,17 +25,15 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
 from ._io import atomic_path
-from .diagnostics import Diagnostics, DiagnosticsWarning, diagnose_all
+from .diagnostics import Diagnostics, DiagnosticsWarning, diagnose_all, labelled_items, unique_labels
 from .inference_data import _target_for, as_result, to_inference_data
 from .results import joint_indices, load_result, result_target
 from .targets import MAX_EXACT_UNITS, BoltzmannMachine, load_target
@@ -132,18 +130,8 @@ def write_report(
 # -- inputs ----------------------------------------------------------------------------------------
 def _collect(results: Any) -> list[tuple[str, xr.Dataset]]:
     """(label, result) pairs with unique labels, every file read and validated."""
-    if isinstance(results, (str, os.PathLike, xr.Dataset, az.InferenceData)) or not isinstance(
-        results, (Mapping, Sequence)
-    ):
-        items = [(None, results)]  # one result (a Dataset is a Mapping too)
-    elif isinstance(results, Mapping):
-        items = list(results.items())
-    else:
-        items = [(None, r) for r in results]
-    if not items:
-        raise ValueError("no results given: pass at least one result or result file.")
     runs = []
-    for label, r in items:
+    for label, r in labelled_items(results):
         if isinstance(r, (str, os.PathLike)):
             ds = load_result(r)
             label = label or Path(r).stem
@@ -154,12 +142,7 @@ def _collect(results: Any) -> list[tuple[str, xr.Dataset]]:
         if n_draws == 0 or ds.sizes["chain"] == 0:
             raise ValueError(f"{label}: the result is empty ({ds.sizes['chain']} chains x {n_draws} draws).")
         runs.append((str(label), ds))
-    seen: dict[str, int] = {}
-    unique = []
-    for label, ds in runs:
-        seen[label] = seen.get(label, 0) + 1
-        unique.append((label if seen[label] == 1 else f"{label} ({seen[label]})", ds))
-    return unique
+    return list(zip(unique_labels([label for label, _ in runs]), [ds for _, ds in runs], strict=True))
 
 
 def _common_target(runs: list[tuple[str, xr.Dataset]], target: Any) -> BoltzmannMachine | None:
