@@ -39,6 +39,7 @@ unreliable, and the verdict says so.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import warnings
@@ -280,7 +281,10 @@ def diagnose(
     exact = target is not None and n_units <= MAX_EXACT_UNITS
     warn: list[str] = []
     if n_chains == 1:
-        warn.append("only one chain: R-hat compares the two halves of it, not independent chains; use >= 4.")
+        warn.append(
+            "only one chain: R-hat compares the quarters of it (a stationarity check), not independent "
+            "chains, so it cannot see a mode the chain never visited; use >= 4 chains."
+        )
 
     # -- per-unit and energy diagnostics, all from arviz ------------------------------------------
     variables = {"states": (("chain", "draw", "unit"), states)}
@@ -293,7 +297,7 @@ def diagnose(
         ess_bulk = az.ess(ds, method="bulk")
         ess_tail = az.ess(ds, method="tail")
         ess_mean = az.ess(ds, method="mean")
-        rhat = az.rhat(ds)
+        rhat = az.rhat(ds if n_chains > 1 else _halves_as_chains(ds))  # arviz: NaN for one chain
     n_total = n_chains * n_draws
 
     switches = np.count_nonzero(np.diff(states, axis=1), axis=1)  # (chain, unit)
@@ -462,7 +466,10 @@ def diagnose_all(
 ) -> list[Diagnostics]:
     """:func:`diagnose` every result (labels made unique); :class:`Diagnostics` pass through."""
     out = [
-        r if isinstance(r, Diagnostics) else diagnose(r, target, label=label, **kwargs)
+        # a copy: the caller's Diagnostics keep their label; the mapping's label wins
+        dataclasses.replace(r, label=r.label if label is None else str(label))
+        if isinstance(r, Diagnostics)
+        else diagnose(r, target, label=label, **kwargs)
         for label, r in labelled_items(results)
     ]
     for d, label in zip(out, unique_labels([d.label for d in out]), strict=True):
@@ -500,6 +507,15 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _halves_as_chains(ds: xr.Dataset) -> xr.Dataset:
+    """One chain as two (its halves), since arviz's R-hat needs >= 2 chains; split R-hat then
+    compares the four quarters of the chain."""
+    half = ds.sizes["draw"] // 2
+    first = ds.isel(chain=0, draw=slice(0, half))
+    second = ds.isel(chain=0, draw=slice(half, 2 * half)).assign_coords(draw=first.draw)
+    return xr.concat([first, second], dim="chain")
+
+
 def _extreme_states(p: np.ndarray, q: np.ndarray, n_eff: float, n_units: int, n: int):
     diff = q - p
     sigma = np.sqrt(np.maximum(p * (1 - p), 1e-300) / max(n_eff, 1.0))
@@ -535,7 +551,12 @@ def _verdict(units, energy, divergence, floor, th, target_marg, n_draws):
     bad_r = (status != "constant") & ~(rhat <= th["rhat"])  # NaN R-hat of a switching unit fails too
     if bad_r.any():
         problems.append(
-            f"R-hat of unit(s) {_list(names, bad_r)} up to {np.nanmax(rhat[bad_r]):.3g} > {th['rhat']}"
+            f"R-hat of unit(s) {_list(names, bad_r)} "
+            + (
+                f"up to {np.nanmax(rhat[bad_r]):.3g} > {th['rhat']}"
+                if np.isfinite(rhat[bad_r]).any()
+                else "undefined (NaN)"
+            )
         )
     ess = np.minimum(units.ess_bulk.values, units.ess_tail.values)
     low = ok & (ess < th["min_ess"])

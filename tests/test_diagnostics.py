@@ -152,6 +152,9 @@ def test_one_chain_is_warned_about(gibbs):
     with pytest.warns(ls.DiagnosticsWarning, match="only one chain"):
         d = ls.diagnose(gibbs.isel(chain=[0]))
     assert d.n_chains == 1
+    # arviz gives NaN for one chain; here R-hat compares the chain's quarters
+    assert np.isfinite(d.units.rhat.values).all() and np.isfinite(d.energy["rhat"])
+    assert d.status == "converged"
 
 
 def test_wrong_temperature_is_called_biased(bm):
@@ -203,6 +206,11 @@ def test_compare_tabulates_runs(bm, gibbs):
         assert {"min_ess_bulk", "max_rhat", "tvd", "dkl_floor", "status"} <= set(table.columns)
         same = ls.compare([gibbs, gibbs], bm)
     assert list(same.index) == ["gibbs", "gibbs (2)"]
-    assert list(ls.compare(gibbs).index) == ["gibbs"]  # one Dataset, not a mapping of its variables
+    assert list(ls.compare(gibbs).index) == ["gibbs"]
+    # Diagnostics pass through; the mapping's label wins and the caller's object is not changed
+    d = ls.diagnose(gibbs)
+    assert (
+        list(ls.compare({"mine": d, "again": d}).index) == ["mine", "again"] and d.label == "gibbs"
+    )  # one Dataset, not a mapping of its variables
     with pytest.raises(ValueError, match="no results"):
         ls.compare([], bm)
