@@ -14,6 +14,7 @@ how well it sampled.
 from .calibration import Calibration, CalibrationMismatchError, calibrate
 from .diagnostics import Diagnostics, DiagnosticsWarning, compare, diagnose
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
+from .evidence import ClampLeakWarning, clamp_agreement, condition, evidence_of
 from .gibbs import GibbsSampler
 from .inference_data import to_inference_data
 from .interaction import InteractionCalibration, calibrate_interactions
@@ -51,6 +52,7 @@ __all__ = [
     "BoltzmannMachine",
     "Calibration",
     "CalibrationMismatchError",
+    "ClampLeakWarning",
     "Diagnostics",
     "DiagnosticsWarning",
     "FreeMembrane",
@@ -70,9 +72,12 @@ __all__ = [
     "boltzmann_to_lif",
     "calibrate",
     "calibrate_interactions",
+    "clamp_agreement",
     "compare",
+    "condition",
     "diagnose",
     "dkl_vs_time",
+    "evidence_of",
     "free_membrane",
     "indices_to_states",
     "joint_distribution",

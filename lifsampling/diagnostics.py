@@ -52,6 +52,7 @@ import numpy as np
 import xarray as xr
 
 from .divergence import DEFAULT_PSEUDO_COUNT, KLDivergence, dkl_vs_time, kl_divergence
+from .evidence import MIN_CLAMP_AGREEMENT, clamp_agreement, conditioned, leaking
 from .inference_data import _target_for, as_result
 from .results import joint_indices, sample_interval
 from .targets import MAX_EXACT_UNITS, BoltzmannMachine, indices_to_states
@@ -95,6 +96,10 @@ class Diagnostics:
         Total variation distance of the whole run.
     over_sampled, under_sampled : list of dict
         The joint states with the largest ``q − p`` and ``p − q``.
+    evidence : dict
+        ``{unit: value}`` the result was sampled under (then ``units`` lists the free units).
+    clamp_agreement : dict
+        ``{unit: fraction of draws showing the observed value}``.
     warnings : list of str
     status : str
         ``"converged"``, ``"converged (biased)"`` or ``"not converged"``.
@@ -121,6 +126,8 @@ class Diagnostics:
     warnings: list[str] = field(default_factory=list)
     status: str = ""
     verdict: str = ""
+    evidence: dict = field(default_factory=dict)
+    clamp_agreement: dict = field(default_factory=dict)
 
     @property
     def sampled_time(self) -> float:
@@ -191,6 +198,8 @@ class Diagnostics:
             "dkl_curve": curve,
             "over_sampled": self.over_sampled,
             "under_sampled": self.under_sampled,
+            "evidence": {str(k): v for k, v in self.evidence.items()},
+            "clamp_agreement": {str(k): v for k, v in self.clamp_agreement.items()},
             "summary": self.summary_row(),
         }
 
@@ -218,7 +227,9 @@ def diagnose(
     ----------
     data : xarray.Dataset or arviz.InferenceData
         A sampling result (:func:`load_result`, ``sampler.sample(...)``) or its
-        :func:`to_inference_data` conversion.
+        :func:`to_inference_data` conversion.  A result sampled under evidence
+        is diagnosed on its free units against the exact conditional
+        distribution; the clamped units' agreement with the evidence is reported.
     target : BoltzmannMachine, optional
         The target; defaults to the one stored in the result.  Without a target
         only the mixing diagnostics (ESS, R-hat, τ_int, MCSE) are computed; for
@@ -268,6 +279,9 @@ def diagnose(
     """
     result = as_result(data)
     target = _target_for(result, target)
+    agreement = clamp_agreement(result)
+    # with evidence, the free units are diagnosed against the exact conditional distribution
+    result, target, evidence = conditioned(result, target)
     n_chains, n_draws, n_units = (result.sizes[d] for d in ("chain", "draw", "unit"))
     if n_chains < 1 or n_units < 1:
         raise ValueError(f"the result is empty ({n_chains} chains, {n_units} units); nothing to diagnose.")
@@ -280,6 +294,11 @@ def diagnose(
     states = result.states.values
     exact = target is not None and n_units <= MAX_EXACT_UNITS
     warn: list[str] = []
+    for k, a in leaking(agreement).items():
+        warn.append(
+            f"clamped unit {k} showed its observed value {evidence[k]} in only {100 * a:.2f} % of draws "
+            f"(< {100 * MIN_CLAMP_AGREEMENT:.1f} %): the evidence leaks."
+        )
     if n_chains == 1:
         warn.append(
             "only one chain: R-hat compares the quarters of it (a stationarity check), not independent "
@@ -421,6 +440,8 @@ def diagnose(
         warnings=warn,
         status=status_text,
         verdict=verdict,
+        evidence=evidence,
+        clamp_agreement=agreement,
     )
 
 

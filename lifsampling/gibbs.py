@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 from scipy.special import expit
 
 from ._seeding import make_rng
 from ._units import positive, steps
+from .evidence import check_evidence
 from .results import make_result
 from .sampling import Sampler, check_run
 from .targets import BoltzmannMachine
@@ -23,6 +26,7 @@ class GibbsSampler(Sampler):
     samplers in sampled time, a sweep is assigned ``sweep_time`` ms (by
     default one refractory period, 10 ms, the usual convention), and a run of
     ``duration`` ms yields ``duration / sweep_time`` draws per chain.
+    Units in ``evidence`` are held at their observed values and never updated.
 
     Parameters
     ----------
@@ -50,18 +54,23 @@ class GibbsSampler(Sampler):
         n_chains: int = 1,
         seed: int | np.random.Generator | None = None,
         burn_in: float = 500.0,
+        evidence: Mapping[int, int] | None = None,
     ) -> xr.Dataset:
         run = check_run(duration, n_chains, burn_in)
+        ev = check_evidence(evidence, self.target.n_units)
         n_draws = steps(run.duration, self.sweep_time, "duration", "sweep_time")
         n_burn = int(np.ceil(run.burn_in / self.sweep_time))
         rng = make_rng(seed)
         W, b = self.target.W, self.target.b
         K = self.target.n_units
         z = (rng.random((run.n_chains, K)) < 0.5).astype(float)
+        for k, value in ev.items():
+            z[:, k] = value
+        free = [k for k in range(K) if k not in ev]
         out = np.empty((run.n_chains, n_draws, K), dtype=np.int8)
         for sweep in range(n_burn + n_draws):
             u = rng.random((run.n_chains, K))
-            for k in range(K):
+            for k in free:
                 z[:, k] = u[:, k] < expit(z @ W[:, k] + b[k])
             if sweep >= n_burn:
                 out[:, sweep - n_burn] = z
@@ -74,5 +83,6 @@ class GibbsSampler(Sampler):
                 "seed": seed if isinstance(seed, (int, np.integer)) else None,
                 "burn_in_ms": run.burn_in,
                 "sweep_time_ms": self.sweep_time,
+                "evidence": ev or None,
             },
         )

@@ -34,6 +34,7 @@ import xarray as xr
 
 from ._io import atomic_path
 from .diagnostics import Diagnostics, DiagnosticsWarning, diagnose_all, labelled_items, unique_labels
+from .evidence import conditioned, evidence_of
 from .inference_data import _target_for, as_result, to_inference_data
 from .results import joint_indices, load_result, result_target
 from .targets import MAX_EXACT_UNITS, BoltzmannMachine, load_target
@@ -108,12 +109,17 @@ def write_report(
     """
     runs = _collect(results)
     target = _common_target(runs, target)
+    evidence = _common_evidence(runs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DiagnosticsWarning)  # the report lists every warning
         diags = diagnose_all(dict(runs), target, **diagnose_kwargs)
-    idatas = [to_inference_data(r, target) for _, r in runs]
-    figures = _figures(diags, [r for _, r in runs], idatas, target)
+    # figures show the free units against the exact conditional distribution (if there is evidence)
+    free = [conditioned(r, target) for _, r in runs]
+    shown_target = free[0][1]
+    idatas = [to_inference_data(r, shown_target) for r, _, _ in free]
+    figures = _figures(diags, [r for r, _, _ in free], idatas, shown_target)
     summary = _summary(diags, target, title)
+    summary["evidence"] = {str(k): v for k, v in evidence.items()}
     page = _html(summary, diags, figures, title)
 
     out = Path(out_dir)
@@ -143,6 +149,18 @@ def _collect(results: Any) -> list[tuple[str, xr.Dataset]]:
             raise ValueError(f"{label}: the result is empty ({ds.sizes['chain']} chains x {n_draws} draws).")
         runs.append((str(label), ds))
     return list(zip(unique_labels([label for label, _ in runs]), [ds for _, ds in runs], strict=True))
+
+
+def _common_evidence(runs: list[tuple[str, xr.Dataset]]) -> dict[int, int]:
+    evidences = [(label, evidence_of(ds)) for label, ds in runs]
+    first_label, first = evidences[0]
+    for label, ev in evidences[1:]:
+        if ev != first:
+            raise ValueError(
+                f"{label} was sampled under evidence {ev or 'none'} but {first_label} under "
+                f"{first or 'none'}; runs in one report must share their evidence. Report them separately."
+            )
+    return first
 
 
 def _common_target(runs: list[tuple[str, xr.Dataset]], target: Any) -> BoltzmannMachine | None:
@@ -382,6 +400,17 @@ def _html(summary: dict, diags: list[Diagnostics], figures, title) -> str:
         parts.append(
             f"<div class='verdict {_status_class(d.status)}'><b>{esc(d.label)}: {esc(d.status)}.</b> "
             f"{esc(d.verdict)}</div>"
+        )
+    if summary.get("evidence"):
+        observed = ", ".join(f"unit {k} = {v}" for k, v in summary["evidence"].items())
+        agree = "; ".join(
+            f"{esc(d.label)}: " + ", ".join(f"unit {k} {100 * a:.2f} %" for k, a in d.clamp_agreement.items())
+            for d in diags
+        )
+        parts.append(
+            f"<p><b>Evidence</b> (clamped units): {esc(observed)}. Every diagnostic below refers to the free "
+            f"units and the exact conditional distribution given the evidence. Draws in which the clamped "
+            f"units showed their observed values: {agree}.</p>"
         )
 
     parts.append("<h2>Runs</h2>")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
@@ -12,6 +14,7 @@ from ._network import DEVICES, NetworkSpec, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .calibration import Calibration, calibrate
+from .evidence import MIN_CLAMP_AGREEMENT, ClampLeakWarning, check_evidence, leaking
 from .interaction import InteractionCalibration, calibrate_interactions
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
@@ -147,6 +150,10 @@ class LIFSampler(Sampler):
         Where calibrations and standalone builds are cached.
     progress : bool, optional
         Show a progress bar (default: only for runs longer than a few seconds).
+    clamp_strength : float
+        How far from threshold the leak potential of a clamped neuron is moved,
+        in units of the Boltzmann bias, on top of its total coupling
+        ``Σ_j |W_kj|`` (see :mod:`lifsampling.evidence`).
 
     Attributes
     ----------
@@ -187,8 +194,14 @@ class LIFSampler(Sampler):
         device: str = "cython",
         cache_dir: str | os.PathLike | None = None,
         progress: bool | None = None,
+        clamp_strength: float = 20.0,
     ) -> None:
         super().__init__(target)
+        if not np.isfinite(clamp_strength) or clamp_strength <= 0:
+            raise ValueError(
+                f"clamp_strength must be a positive number (bias units), got {clamp_strength!r}."
+            )
+        self.clamp_strength = float(clamp_strength)
         self.neuron = NeuronParameters.preset("sbs") if neuron is None else neuron
         self.noise = PoissonNoise.preset("sbs") if noise is None else noise
         if not isinstance(self.neuron, NeuronParameters):
@@ -243,6 +256,34 @@ class LIFSampler(Sampler):
         self.interactions_ = inter
         self.lif_parameters_ = lif if inter is None else boltzmann_to_lif(self.target, calibration, inter)
 
+    def clamped_network(self, evidence: Mapping[int, int]) -> LIFParameters:
+        """The network of one chain with the units in ``evidence`` clamped.
+
+        A unit clamped to 1 (0) gets the leak potential
+        ``E_L = v_p05 ± α (clamp_strength + Σ_j |W_kj|)``, far enough from
+        threshold that no synaptic input changes its state.  The outgoing
+        weights of a unit clamped to 1 are those of the analytic translation
+        (Petrovici et al. 2016): a neuron that fires again at the end of every
+        refractory period delivers back-to-back PSPs of exactly the rectangular
+        area that translation assumes, whereas the interaction calibration
+        corrects for the PSP tails and bursts of units that switch.
+        """
+        if self.lif_parameters_ is None:
+            self.calibrate()
+        ev = check_evidence(evidence, self.target.n_units)
+        lif = self.lif_parameters_
+        if not ev:
+            return lif
+        cal = self.calibration_
+        analytic = boltzmann_to_lif(self.target, cal)
+        v_rest, w_exc, w_inh = lif.v_rest.copy(), lif.w_exc.copy(), lif.w_inh.copy()
+        reach = self.clamp_strength + np.abs(np.asarray(self.target.W)).sum(axis=1)
+        for k, value in ev.items():
+            v_rest[k] = cal.v_p05 + (1 if value else -1) * cal.alpha * reach[k]
+            if value:
+                w_exc[k], w_inh[k] = analytic.w_exc[k], analytic.w_inh[k]
+        return LIFParameters(v_rest, w_exc, w_inh, lif.weight_unit)
+
     def calibrate(self, **kwargs) -> Calibration:
         """Calibrate (or load the cached calibration) for this sampler's settings.
 
@@ -263,6 +304,7 @@ class LIFSampler(Sampler):
         n_chains: int = 1,
         seed: int | np.random.Generator | None = None,
         burn_in: float = 500.0,
+        evidence: Mapping[int, int] | None = None,
     ) -> xr.Dataset:
         """Run ``n_chains`` chains for ``burn_in + duration`` ms and read out states.
 
@@ -277,6 +319,12 @@ class LIFSampler(Sampler):
             identical states.  ``None`` draws a seed, which is recorded in the result.
         burn_in : float
             Discarded initial time [ms]; a multiple of ``dt``.
+        evidence : dict, optional
+            ``{unit: 0 or 1}``: observed units, clamped through their leak
+            potential (:mod:`lifsampling.evidence`).  The result records the
+            evidence and, per clamped unit, the fraction of draws that showed the
+            observed value (``evidence_agreement``); below 99.9 % a
+            :class:`ClampLeakWarning` is issued.
 
         Returns
         -------
@@ -285,11 +333,12 @@ class LIFSampler(Sampler):
             (see :mod:`lifsampling.results`).
         """
         run = check_run(duration, n_chains, burn_in)
+        ev = check_evidence(evidence, self.target.n_units)
         steps(run.duration, self.sample_interval, "duration", "sample_interval")
         steps(run.burn_in, self.dt, "burn_in")
         if self.lif_parameters_ is None:
             self.calibrate()
-        lif = self.lif_parameters_
+        lif = self.clamped_network(ev)
         K, C = self.target.n_units, run.n_chains
         sim_seed = derive_seed(seed)
         states = run_chains(
@@ -310,6 +359,16 @@ class LIFSampler(Sampler):
             progress=self.progress,
         )
         cal = self.calibration_
+        agreement = {k: float(np.mean(states[:, :, k] == v)) for k, v in ev.items()}
+        bad = leaking(agreement)
+        if bad:
+            warnings.warn(
+                "clamped unit(s) "
+                + ", ".join(f"{k} showed the evidence in {100 * a:.2f} % of draws" for k, a in bad.items())
+                + f" (< {100 * MIN_CLAMP_AGREEMENT:.1f} %); raise clamp_strength.",
+                ClampLeakWarning,
+                stacklevel=2,
+            )
         return make_result(
             states,
             sample_interval=self.sample_interval,
@@ -333,5 +392,8 @@ class LIFSampler(Sampler):
                 },
                 "interactions": None if self.interactions_ is None else self.interactions_.to_dict(),
                 "lif_v_rest_mV": lif.v_rest.tolist(),
+                "evidence": ev or None,
+                "evidence_agreement": {str(k): a for k, a in agreement.items()} or None,
+                "clamp_strength": self.clamp_strength if ev else None,
             },
         )

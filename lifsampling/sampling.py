@@ -9,6 +9,7 @@ so that spiking and reference samplers compare like for like.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +60,11 @@ class Sampler(ABC):
         n_chains: int = 1,
         seed: int | np.random.Generator | None = None,
         burn_in: float = 500.0,
+        evidence: Mapping[int, int] | None = None,
     ) -> xr.Dataset:
         """Sample ``duration`` ms of sampled time per chain, after ``burn_in`` ms.
 
+        ``evidence`` (``{unit: 0 or 1}``) clamps observed units, so that the free
+        units sample the conditional distribution (:mod:`lifsampling.evidence`).
         Returns a result Dataset with ``states`` of dims (chain, draw, unit).
         """
