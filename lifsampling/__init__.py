@@ -16,11 +16,13 @@ from .diagnostics import Diagnostics, DiagnosticsWarning, compare, diagnose
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
 from .evidence import ClampLeakWarning, clamp_agreement, condition, evidence_of
 from .gibbs import GibbsSampler
+from .graphical import BayesianNetwork, CompiledModel, FactorGraph, compile_to_boltzmann
 from .inference_data import to_inference_data
 from .interaction import InteractionCalibration, calibrate_interactions
 from .membrane import FreeMembrane, free_membrane
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
+from .queries import Estimate, map_state, posterior_marginals, probability
 from .readout import StateReadout, states_from_spikes
 from .report import Report, write_report
 from .results import (
@@ -49,12 +51,16 @@ from .translation import LIFParameters, boltzmann_to_lif, lif_to_boltzmann
 __version__ = "0.1.0"
 
 __all__ = [
+    "BayesianNetwork",
     "BoltzmannMachine",
     "Calibration",
     "CalibrationMismatchError",
     "ClampLeakWarning",
+    "CompiledModel",
     "Diagnostics",
     "DiagnosticsWarning",
+    "Estimate",
+    "FactorGraph",
     "FreeMembrane",
     "GibbsSampler",
     "InteractionCalibration",
@@ -74,6 +80,7 @@ __all__ = [
     "calibrate_interactions",
     "clamp_agreement",
     "compare",
+    "compile_to_boltzmann",
     "condition",
     "diagnose",
     "dkl_vs_time",
@@ -86,7 +93,10 @@ __all__ = [
     "load_result",
     "load_target",
     "make_result",
+    "map_state",
     "marginals",
+    "posterior_marginals",
+    "probability",
     "random_boltzmann_machine",
     "result_target",
     "sample_interval",

@@ -57,8 +57,13 @@ class ClampLeakWarning(UserWarning):
     """A clamped unit did not show its observed value often enough."""
 
 
-def check_evidence(evidence: Mapping[Any, Any] | None, n_units: int) -> dict[int, int]:
-    """Validate evidence and return it as ``{unit: 0 or 1}`` sorted by unit.
+def check_evidence(
+    evidence: Mapping[Any, Any] | None, n_units: int, *, what: str = "evidence", allow_all: bool = False
+) -> dict[int, int]:
+    """Validate evidence (or any assignment ``{unit: 0 or 1}``) and return it sorted by unit.
+
+    ``what`` names the argument in error messages; ``allow_all`` accepts an
+    assignment of every unit (an event may; evidence may not).
 
     Raises
     ------
@@ -75,22 +80,22 @@ def check_evidence(evidence: Mapping[Any, Any] | None, n_units: int) -> dict[int
         return {}
     if not isinstance(evidence, Mapping):
         raise TypeError(
-            f"evidence must be a mapping {{unit: 0 or 1}}, e.g. {{2: 1}}; got {type(evidence).__name__}."
+            f"{what} must be a mapping {{unit: 0 or 1}}, e.g. {{2: 1}}; got {type(evidence).__name__}."
         )
     out: dict[int, int] = {}
     for unit, value in evidence.items():
         if isinstance(unit, str) and unit.strip().lstrip("-").isdigit():
             unit = int(unit)  # keys of evidence read back from JSON
         if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)):
-            raise TypeError(f"evidence keys must be unit indices (int), got {unit!r}.")
+            raise TypeError(f"{what} keys must be unit indices (int), got {unit!r}.")
         if not 0 <= unit < n_units:
-            raise ValueError(f"evidence on unit {unit}, but the target has units 0 to {n_units - 1} only.")
+            raise ValueError(f"{what} on unit {unit}, but the target has units 0 to {n_units - 1} only.")
         if isinstance(value, (bool, np.bool_)):
             value = int(value)
         if not isinstance(value, (int, np.integer, float, np.floating)) or value not in (0, 1):
-            raise ValueError(f"evidence value of unit {unit} must be 0 or 1, got {value!r}.")
+            raise ValueError(f"{what} value of unit {unit} must be 0 or 1, got {value!r}.")
         out[int(unit)] = int(value)
-    if len(out) == n_units:
+    if len(out) == n_units and not allow_all:
         raise ValueError(
             "the evidence clamps every unit: nothing is left to sample. Leave at least one free."
         )
