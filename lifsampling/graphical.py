@@ -368,7 +368,7 @@ class CompiledModel:
         return self.model.evidence(observed)
 
 
-def compile_to_boltzmann(model: FactorGraph, *, max_weight: float = 3.0) -> CompiledModel:
+def compile_to_boltzmann(model: FactorGraph, *, max_weight: float = 1.5) -> CompiledModel:
     """Compile a factor graph or Bayesian network exactly into a Boltzmann machine.
 
     Parameters
@@ -376,7 +376,10 @@ def compile_to_boltzmann(model: FactorGraph, *, max_weight: float = 3.0) -> Comp
     model : FactorGraph or BayesianNetwork
     max_weight : float
         Largest coupling of an auxiliary unit; a higher-order term that needs
-        more is shared among several auxiliary units.
+        more is shared among several auxiliary units.  Smaller values give more
+        auxiliary units with weaker couplings, which a LIF network realises more
+        faithfully (the default 1.5 keeps them in the range where the measured
+        coupling maps are nearly linear); the compilation is exact either way.
 
     Returns
     -------
@@ -464,12 +467,14 @@ def _units_for(c: float, n: int, max_weight: float) -> list[tuple[float, float]]
     required coefficient, the one whose side effects (the coefficients it adds
     to smaller subsets, which end up as biases and couplings) are smallest.
     """
-    betas, values = _range_at(max_weight, n)
-    reach = 0.9 * (values.max() if c > 0 else -values.min())
+    reach = 0.9 * max(
+        (v.max() if c > 0 else -v.min()) for v in (_range_at(max_weight, n)[1], _range_at(-max_weight, n)[1])
+    )
     m = max(1, int(np.ceil(abs(c) / reach)))
     share = c / m
     best: tuple[float, float, float] | None = None
-    for w in np.linspace(max_weight / 8, max_weight, 8):
+    grid = np.linspace(max_weight / 8, max_weight, 8)
+    for w in np.concatenate([grid, -grid]):
         betas, values = _range_at(w, n)
         diff = values - share
         for i in np.flatnonzero(np.sign(diff[:-1]) != np.sign(diff[1:])):

@@ -186,6 +186,19 @@ class InteractionCalibration:
         return f"InteractionCalibration({self.synapses}, W requested→realised: {ratios})"
 
 
+#: clamp strength of :class:`LIFSampler` (bias units beyond the unit's total coupling)
+CLAMP_STRENGTH = 20.0
+
+
+def clamp_on_v_rest(calibration: Calibration, reach: float) -> float:
+    """Leak potential [mV] of a neuron clamped to 1 whose bias is ``reach`` above p = 1/2.
+
+    ``reach`` is the clamp strength plus the total coupling ``Σ_j |W_kj|`` of
+    the unit; clamped to 0 is the mirror image ``v_p05 − α · reach``.
+    """
+    return calibration.v_p05 + calibration.alpha * reach
+
+
 def log_odds_ratio(states: np.ndarray, pseudo_count: float = 0.5) -> float:
     """``ln(p₁₁ p₀₀ / p₀₁ p₁₀)`` of two-unit states (…, 2), with a pseudo-count per cell."""
     c = np.bincount(states_to_indices(states).ravel(), minlength=4) + pseudo_count
@@ -197,7 +210,7 @@ def calibrate_interactions(
     *,
     synapses: str = "renewing",
     delay: float = 0.1,
-    couplings: tuple[float, ...] = (0.5, 1.0),
+    couplings: tuple[float, ...] | None = None,
     n_pairs: int = 16,
     duration: float = 20_000.0,
     burn_in: float = 500.0,
@@ -207,6 +220,7 @@ def calibrate_interactions(
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
     progress: bool | None = None,
+    presynaptic: str = "free",
 ) -> InteractionCalibration:
     """Measure the coupling LIF pairs realise for requested couplings ``±couplings``.
 
@@ -222,8 +236,9 @@ def calibrate_interactions(
     synapses : {"renewing", "additive"}
     delay : float
         Synaptic delay [ms].
-    couplings : tuple of float
-        Positive magnitudes of the requested couplings.  Beyond the largest one
+    couplings : tuple of float, optional
+        Positive magnitudes of the requested couplings (default ``(0.5, 1.0)``
+        for free pairs, ``(0.5, 1, 2, 3, 4)`` for clamped ones).  Beyond the largest one
         the map keeps its outermost ratio.  The default measures only small
         couplings on purpose: the pair map grows super-linearly for strong
         excitation (requested 3 → realised 5.2 for the sbs neuron), but in
@@ -233,6 +248,16 @@ def calibrate_interactions(
         0.006 and 0.046 (``benchmarks/accuracy.py``).
     n_pairs, duration, burn_in, sample_interval, seed, device
         Measurement settings (times in ms).
+    presynaptic : {"free", "clamped"}
+        ``"free"``: symmetric pairs, both neurons sampling (the map used for
+        every coupling between free units).  ``"clamped"``: the presynaptic
+        neuron is clamped to 1 (:mod:`lifsampling.evidence`) and only the
+        synapse onto the free neuron (``b = 0``) exists; the realised coupling
+        is the shift of the free neuron's log odds against a clamped-to-1
+        neuron with zero weight.  A neuron that fires at the end of every
+        refractory period delivers back-to-back PSPs without tails, a
+        different input from that of a switching neuron, so evidence needs
+        its own map.
     cache, cache_dir
         Reuse / store the result (JSON) under a key of all inputs.
 
@@ -251,6 +276,10 @@ def calibrate_interactions(
 
     if synapses not in SYNAPSE_KINDS:
         raise ValueError(f"synapses must be one of {SYNAPSE_KINDS}, got {synapses!r}.")
+    if presynaptic not in ("free", "clamped"):
+        raise ValueError(f"presynaptic must be 'free' or 'clamped', got {presynaptic!r}.")
+    if couplings is None:
+        couplings = (0.5, 1.0) if presynaptic == "free" else (0.5, 1.0, 2.0, 3.0, 4.0)
     mags = np.asarray(couplings, dtype=float)
     if mags.size == 0 or np.any(mags <= 0) or not np.all(np.isfinite(mags)):
         raise ValueError(f"couplings must be positive magnitudes, got {couplings!r}.")
@@ -274,6 +303,8 @@ def calibrate_interactions(
         "seed": int(seed),
         "device": device,
     }
+    if presynaptic == "clamped":  # keeps the cache keys of free-pair maps unchanged
+        settings["presynaptic"] = "clamped"
     act = _activation_id(calibration)
     inputs = {"activation": act, "synapses": synapses, "delay": delay, "settings": settings, "schema": SCHEMA}
     path = cache_path(cache_dir, "interactions", inputs)
@@ -284,7 +315,14 @@ def calibrate_interactions(
             pass  # unreadable entry: measure again
 
     grid = np.concatenate([-mags[::-1], mags])
+    if presynaptic == "clamped":
+        grid = np.concatenate([grid, [0.0]])  # the last group: zero weight, the baseline
     lifs = [boltzmann_to_lif(BoltzmannMachine([[0.0, w], [w, 0.0]], [0.0, 0.0]), calibration) for w in grid]
+    if presynaptic == "clamped":
+        on = clamp_on_v_rest(calibration, CLAMP_STRENGTH + mags.max())
+        for lif in lifs:
+            lif.v_rest[0] = on
+            lif.w_exc[1, 0] = lif.w_inh[1, 0] = 0.0  # only the synapse onto the free neuron
     rep = np.repeat(np.arange(grid.size), n_pairs)
     states = run_chains(
         calibration.neuron,
@@ -303,7 +341,13 @@ def calibrate_interactions(
         cache_dir=cache_dir,
         progress=progress,
     )
-    per_pair = np.array([log_odds_ratio(s) for s in states]).reshape(grid.size, n_pairs)
+    if presynaptic == "clamped":
+        p_on = (states[:, :, 1].sum(axis=1) + 0.5) / (states.shape[1] + 1.0)
+        logit = np.log(p_on / (1 - p_on)).reshape(grid.size, n_pairs)
+        per_pair = logit[:-1] - logit[-1].mean()  # shift against the zero-weight baseline
+        grid = grid[:-1]
+    else:
+        per_pair = np.array([log_odds_ratio(s) for s in states]).reshape(grid.size, n_pairs)
     result = InteractionCalibration(
         w_nominal=grid,
         w_effective=per_pair.mean(axis=1),

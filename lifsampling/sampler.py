@@ -15,7 +15,7 @@ from ._seeding import derive_seed
 from ._units import positive, steps
 from .calibration import Calibration, calibrate
 from .evidence import MIN_CLAMP_AGREEMENT, ClampLeakWarning, check_evidence, leaking
-from .interaction import InteractionCalibration, calibrate_interactions
+from .interaction import CLAMP_STRENGTH, InteractionCalibration, calibrate_interactions, clamp_on_v_rest
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
 from .readout import StateReadout
@@ -163,6 +163,9 @@ class LIFSampler(Sampler):
         The interaction calibration in use (None: analytic translation).
     lif_parameters_ : LIFParameters
         The translated network of one chain.
+    clamp_couplings_ : InteractionCalibration or None
+        Coupling map of clamped-to-1 presynaptic neurons (measured on the
+        first run with such evidence).
 
     References
     ----------
@@ -194,7 +197,7 @@ class LIFSampler(Sampler):
         device: str = "cython",
         cache_dir: str | os.PathLike | None = None,
         progress: bool | None = None,
-        clamp_strength: float = 20.0,
+        clamp_strength: float = CLAMP_STRENGTH,
     ) -> None:
         super().__init__(target)
         if not np.isfinite(clamp_strength) or clamp_strength <= 0:
@@ -235,6 +238,7 @@ class LIFSampler(Sampler):
         self.calibration_: Calibration | None = None
         self.interactions_: InteractionCalibration | None = None
         self.lif_parameters_: LIFParameters | None = None
+        self.clamp_couplings_: InteractionCalibration | None = None
         if calibration is not None:
             self._use_calibration(calibration)
 
@@ -261,12 +265,12 @@ class LIFSampler(Sampler):
 
         A unit clamped to 1 (0) gets the leak potential
         ``E_L = v_p05 ± α (clamp_strength + Σ_j |W_kj|)``, far enough from
-        threshold that no synaptic input changes its state.  The outgoing
-        weights of a unit clamped to 1 are those of the analytic translation
-        (Petrovici et al. 2016): a neuron that fires again at the end of every
-        refractory period delivers back-to-back PSPs of exactly the rectangular
-        area that translation assumes, whereas the interaction calibration
-        corrects for the PSP tails and bursts of units that switch.
+        threshold that no synaptic input changes its state.  A unit clamped to
+        1 fires at the end of every refractory period, so its PSPs arrive back
+        to back, without the tails and bursts of a switching unit: its outgoing
+        weights come from the coupling map measured for clamped presynaptic
+        neurons (``calibrate_interactions(presynaptic="clamped")``, cached),
+        or from the analytic translation when ``interactions=None``.
         """
         if self.lif_parameters_ is None:
             self.calibrate()
@@ -275,13 +279,27 @@ class LIFSampler(Sampler):
         if not ev:
             return lif
         cal = self.calibration_
-        analytic = boltzmann_to_lif(self.target, cal)
+        W = np.asarray(self.target.W)
+        if any(ev.values()) and self.interactions is not None and self.clamp_couplings_ is None:
+            self.clamp_couplings_ = calibrate_interactions(
+                cal,
+                synapses=self.synapses,
+                delay=self.delay,
+                presynaptic="clamped",
+                device=self.device,
+                cache_dir=self.cache_dir,
+                progress=self.progress,
+            )
+        W_out = W if self.clamp_couplings_ is None else self.clamp_couplings_.nominal(W)
+        outgoing = boltzmann_to_lif(BoltzmannMachine(W_out, self.target.b), cal)
         v_rest, w_exc, w_inh = lif.v_rest.copy(), lif.w_exc.copy(), lif.w_inh.copy()
-        reach = self.clamp_strength + np.abs(np.asarray(self.target.W)).sum(axis=1)
+        reach = self.clamp_strength + np.abs(W).sum(axis=1)
         for k, value in ev.items():
-            v_rest[k] = cal.v_p05 + (1 if value else -1) * cal.alpha * reach[k]
+            v_rest[k] = (
+                clamp_on_v_rest(cal, reach[k]) if value else 2 * cal.v_p05 - clamp_on_v_rest(cal, reach[k])
+            )
             if value:
-                w_exc[k], w_inh[k] = analytic.w_exc[k], analytic.w_inh[k]
+                w_exc[k], w_inh[k] = outgoing.w_exc[k], outgoing.w_inh[k]
         return LIFParameters(v_rest, w_exc, w_inh, lif.weight_unit)
 
     def calibrate(self, **kwargs) -> Calibration:
