@@ -71,11 +71,12 @@ class Estimate:
 
 def _mcse(series: np.ndarray) -> float:
     """arviz MCSE of the mean of a (chain, draw) series; NaN for a constant series."""
+    series = np.asarray(series, dtype=float)
     if np.ptp(series) == 0:
         return float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return float(az.mcse(np.asarray(series, dtype=float)))
+        return float(az.mcse(series))
 
 
 def _setup(result: xr.Dataset | az.InferenceData, target: BoltzmannMachine | None):
