@@ -367,6 +367,17 @@ class CompiledModel:
         """Evidence by variable name → ``{unit: value}`` for the samplers of :attr:`machine`."""
         return self.model.evidence(observed)
 
+    def posterior_marginals(self, result: Any) -> Any:
+        """:func:`lifsampling.posterior_marginals` of a run of :attr:`machine`, for the variables only.
+
+        Returns an :class:`xarray.Dataset` over dim ``variable`` (the names),
+        with ``estimate``, ``mcse``, ``exact`` (given the run's evidence) and ``clamped``.
+        """
+        from .queries import posterior_marginals
+
+        post = posterior_marginals(result, self.machine).isel(unit=slice(0, self.n_variables))
+        return post.rename(unit="variable").assign_coords(variable=list(self.variables))
+
 
 def compile_to_boltzmann(model: FactorGraph, *, max_weight: float = 1.5) -> CompiledModel:
     """Compile a factor graph or Bayesian network exactly into a Boltzmann machine.

@@ -161,3 +161,17 @@ def test_compile_rejects_bad_arguments():
     bn = ls.BayesianNetwork({"a": []}, {"a": 0.5})
     with pytest.raises(ValueError, match="max_weight"):
         ls.compile_to_boltzmann(bn, max_weight=0.0)
+
+
+def test_posterior_marginals_of_the_variables_of_a_compiled_model():
+    bn = ls.BayesianNetwork(
+        {"rain": [], "sprinkler": [], "wet": ["rain", "sprinkler"]},
+        {"rain": 0.2, "sprinkler": 0.3, "wet": [[0.05, 0.9], [0.9, 0.99]]},
+    )
+    cm = ls.compile_to_boltzmann(bn)
+    run = ls.GibbsSampler(cm.machine).sample(20_000.0, n_chains=4, seed=1, evidence=cm.evidence({"wet": 1}))
+    post = cm.posterior_marginals(run)
+    assert list(post.variable.values) == ["rain", "sprinkler", "wet"]
+    exact = bn.posterior_marginals({"wet": 1})
+    np.testing.assert_allclose(post.exact.values, [exact[v] for v in bn.variables], atol=1e-9)
+    assert np.all(np.abs(post.estimate - post.exact) <= 4 * post.mcse + 1e-12)
