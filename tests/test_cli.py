@@ -145,3 +145,27 @@ def test_console_script_is_installed():
     assert proc.returncode == 0
     for command in ("sample", "demo", "random-target", "calibrate", "report"):
         assert command in proc.stdout
+
+
+def test_sample_with_evidence(target_file, cache, tmp_path, capsys):
+    out = tmp_path / "ev.nc"
+    args = ["sample", str(target_file), "--duration", "1000", "--chains", "2", "--seed", "3"]
+    args += ["--out", str(out), "--cache-dir", cache, "--quiet", "--evidence", "0=1", "--evidence", "2=0"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "evidence {0: 1, 2: 0}" in printed and "KLDivergence" in printed
+    result = ls.load_result(out)
+    assert ls.evidence_of(result) == {0: 1, 2: 0}
+    assert min(ls.clamp_agreement(result).values()) >= 0.999
+
+
+@pytest.mark.parametrize(
+    ("evidence", "message"),
+    [("0:1", "UNIT=VALUE"), ("x=1", "UNIT=VALUE"), ("7=1", "units 0 to 2"), ("0=2", "0 or 1")],
+)
+def test_sample_refuses_bad_evidence(target_file, tmp_path, capsys, evidence, message):
+    out = tmp_path / "bad.nc"
+    code = main(["sample", str(target_file), "--duration", "100", "--out", str(out), "--evidence", evidence])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
