@@ -35,6 +35,13 @@ from .noise import NoiseSource, input_variables
 
 DEVICES = ("cython", "numpy", "cpp_standalone")
 
+#: Version of what a simulation produces for given parameters and seed.  It is
+#: part of every cache key of measured quantities (calibrations), so that a
+#: change of the simulated model or of its random draws never reuses numbers
+#: measured with the old code.  Bump it with any such change.
+#: 2: background counts drawn from a CDF table (exact Poisson per step).
+SIMULATION_VERSION = 2
+
 #: consumer(neuron_indices, spike_steps, end_step): spikes of one chunk, steps
 #: counted from the start of the simulation; ``end_step`` is the first step
 #: not yet simulated.

@@ -32,7 +32,7 @@ from scipy.optimize import curve_fit
 
 from ._cache import cache_path
 from ._io import write_text_atomic
-from ._network import DEVICES, NetworkSpec, simulate
+from ._network import DEVICES, SIMULATION_VERSION, NetworkSpec, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .neurons import NeuronParameters
@@ -329,6 +329,7 @@ def calibrate(
         "settings": settings,
         "brian2_version": _brian2_version(),
         "schema": SCHEMA,
+        "simulation": SIMULATION_VERSION,
     }
     path = cache_path(cache_dir, "calibrations", inputs)
     if cache and path.exists():

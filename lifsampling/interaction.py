@@ -30,6 +30,7 @@ import numpy as np
 
 from ._cache import cache_path, content_key
 from ._io import write_text_atomic
+from ._network import SIMULATION_VERSION
 from ._seeding import derive_seed
 from ._units import positive, steps, to_float
 from .calibration import Calibration, CalibrationMismatchError
@@ -306,7 +307,14 @@ def calibrate_interactions(
     if presynaptic == "clamped":  # keeps the cache keys of free-pair maps unchanged
         settings["presynaptic"] = "clamped"
     act = _activation_id(calibration)
-    inputs = {"activation": act, "synapses": synapses, "delay": delay, "settings": settings, "schema": SCHEMA}
+    inputs = {
+        "activation": act,
+        "synapses": synapses,
+        "delay": delay,
+        "settings": settings,
+        "schema": SCHEMA,
+        "simulation": SIMULATION_VERSION,
+    }
     path = cache_path(cache_dir, "interactions", inputs)
     if cache and path.exists():
         try:
