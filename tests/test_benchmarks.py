@@ -39,7 +39,7 @@ def run_benchmark(name: str, tmp_path: Path, *args: str) -> tuple[dict, str]:
     return doc, proc.stdout
 
 
-@pytest.mark.parametrize("name", ["accuracy", "throughput", "calibration", "diagnostics"])
+@pytest.mark.parametrize("name", ["accuracy", "throughput", "calibration", "diagnostics", "inference"])
 def test_help(name):
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],
@@ -118,6 +118,51 @@ def test_diagnostics_quick(tmp_path):
     assert {"diagnose_peak_mib", "maxrss_mib"} <= set(doc["memory"])
     assert isinstance(doc["diagnostics_warning"]["raised"], bool)
     assert isinstance(doc["diagnostics_warning"]["messages"], list)
+
+
+def test_inference_quick(tmp_path):
+    doc, stdout = run_benchmark("inference", tmp_path)
+    assert "err enumerated" in stdout and "|err|/MCSE" in stdout and "explaining away" in stdout
+    quick = {"n_models": 3, "n_chains": 2, "duration_ms": 2000.0, "seeds": [1]}
+    assert quick.items() <= doc["settings"].items()
+    comp = doc["compilation"]
+    assert [r["kind"] for r in comp["rows"]] == ["bayesian_network"] * 3 + ["factor_graph"] * 3
+    model_keys = {"seed", "n_variables", "factor_orders", "n_auxiliary", "n_units", "max_abs_W", "max_abs_b"}
+    for row in comp["rows"]:
+        assert model_keys <= set(row)
+        assert 3 <= row["n_variables"] <= 6 and 3 in row["factor_orders"]
+        assert row["error_analytic"] <= 1e-9  # compilation is exact: checked even in quick mode
+        assert row["enumerated"] == (row["n_units"] <= 20)
+        assert (row["error_enumerated"] is None) != row["enumerated"]
+        if row["enumerated"]:
+            assert row["error_enumerated"] <= 1e-9
+    assert {"n_models", "n_enumerated", "max_error_analytic", "max_error_enumerated", "passed"} <= set(
+        comp["summary"]
+    )
+    assert comp["summary"]["n_models"] == 6 and comp["summary"]["passed"] is False  # fewer than 20 models
+    inf = doc["inference"]
+    assert inf["network"]["variables"] == ["reflectance", "shape", "luminance", "contour", "sharp_edge"]
+    assert inf["evidence_sets"] == [{"luminance": 1}, {"luminance": 1, "contour": 1}]
+    assert {"v_p05", "alpha", "wall_s"} <= set(inf["calibration"]) and inf["clamp_couplings"] is not None
+    runs = inf["runs"]
+    assert [(r["sampler"], r["evidence"]) for r in runs] == [
+        (s, e) for e in inf["evidence_sets"] for s in ("lif", "gibbs")
+    ]
+    run_keys = {"seed", "n_chains", "duration_ms", "burn_in_ms", "n_draws", "wall_s", "max_abs_error"}
+    for run in runs:
+        assert run_keys | {"variables", "evidence_agreement"} <= set(run)
+        assert set(run["variables"]).isdisjoint(run["evidence"])
+        for v in run["variables"].values():
+            assert {"exact", "estimate", "mcse", "error", "abs_error_over_mcse"} <= set(v)
+    assert runs[0]["n_draws"] == 2 * 2000 and runs[1]["n_draws"] == 2 * 200
+    assert set(runs[0]["evidence_agreement"]) == {"luminance"} and runs[1]["evidence_agreement"] is None
+    (per_seed,) = inf["per_seed"]
+    verdict_keys = {"lif_max_abs_error", "lif_ok", "gibbs_max_abs_error_over_mcse", "gibbs_ok", "clamp_ok"}
+    assert verdict_keys <= set(per_seed["verdict"])
+    shift = per_seed["explaining_away"]
+    assert shift["variable"] == "reflectance" and abs(shift["exact"] - 0.0440) < 1e-3
+    assert {"lif", "lif_mcse", "gibbs", "gibbs_mcse"} <= set(shift)
+    assert verdict_keys | {"compilation_ok", "all_ok", "robust_all_seeds"} <= set(doc["targets"])
 
 
 def test_capped_noise_is_its_own_kind(monkeypatch):
