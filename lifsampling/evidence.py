@@ -19,11 +19,12 @@ How the samplers clamp
   a neuron clamped to 1 fires again as soon as its refractory period ends and
   is in state 1 continuously; one clamped to 0 never fires.  Its spikes reach
   the free neurons through the ordinary synapses, which is exactly how an
-  observed unit acts on the others; the outgoing weights of a unit clamped to
-  1 are those of the analytic translation, whose rectangular-PSP assumption a
-  neuron firing at the end of every refractory period fulfils (the measured
-  interaction correction is for the PSP tails and bursts of units that switch;
-  with it, clamped-on units couple too weakly).  What is left of the noise is measured:
+  observed unit acts on the others.  A neuron clamped to 1 fires at the end of
+  every refractory period, so its PSPs arrive back to back, without the tails
+  and bursts the interaction calibration of switching pairs corrects for; its
+  outgoing weights therefore come from a coupling map measured for clamped
+  presynaptic neurons (``calibrate_interactions(..., presynaptic="clamped")``,
+  cached; the analytic translation with ``interactions=None``).  What is left of the noise is measured:
   :func:`clamp_agreement` is the fraction of draws in which each clamped unit
   shows its observed value (the samplers warn below 99.9 %).
 """

@@ -378,6 +378,51 @@ class CompiledModel:
         post = posterior_marginals(result, self.machine).isel(unit=slice(0, self.n_variables))
         return post.rename(unit="variable").assign_coords(variable=list(self.variables))
 
+    def map_state(self, result: Any) -> dict:
+        """The most probable state of the free *variables* of a run of :attr:`machine`.
+
+        :func:`lifsampling.map_state` of the run itself is over all free units,
+        auxiliary ones included, and the most probable joint state of variables
+        and auxiliaries is in general not the most probable state of the
+        variables.  Here the auxiliary units are summed out: the most frequent
+        sampled state of the free variables, its frequency and MCSE, and — for up
+        to ``MAX_EXACT_UNITS`` variables — the exact most probable state given the
+        run's evidence (from :meth:`marginal_probabilities`).
+
+        Returns
+        -------
+        dict
+            ``variables`` (names of the free variables) and the keys of
+            :func:`lifsampling.map_state`.
+        """
+        from .evidence import evidence_of
+        from .queries import map_state
+
+        ev = evidence_of(result)
+        on_aux = [k for k in ev if k >= self.n_variables]
+        if on_aux:
+            raise ValueError(
+                f"the run has evidence on auxiliary unit(s) {on_aux}; evidence belongs on variables."
+            )
+        only = result.drop_vars([v for v in ("target_W", "target_b") if v in result])
+        out = map_state(only.isel(unit=slice(0, self.n_variables)))
+        out["variables"] = [self.variables[k] for k in out["units"]]
+        if self.n_variables <= MAX_EXACT_UNITS:
+            states = all_states(self.n_variables)
+            p = self.marginal_probabilities()
+            if ev:
+                p = p * np.all([states[:, k] == v for k, v in ev.items()], axis=0)
+            p = p / p.sum()
+            free = out["units"]
+            best = int(np.argmax(p))
+            sampled = np.all(
+                [states[:, k] == int(c) for k, c in zip(free, out["state"], strict=True)], axis=0
+            )
+            out["exact_state"] = "".join(str(states[best, k]) for k in free)
+            out["exact_probability"] = float(p[best])
+            out["sampled_state_exact_probability"] = float(p[sampled & (p > 0)].sum())
+        return out
+
 
 def compile_to_boltzmann(model: FactorGraph, *, max_weight: float = 1.5) -> CompiledModel:
     """Compile a factor graph or Bayesian network exactly into a Boltzmann machine.

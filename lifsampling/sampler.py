@@ -154,6 +154,12 @@ class LIFSampler(Sampler):
         How far from threshold the leak potential of a clamped neuron is moved,
         in units of the Boltzmann bias, on top of its total coupling
         ``Σ_j |W_kj|`` (see :mod:`lifsampling.evidence`).
+    clamp_couplings : InteractionCalibration, optional
+        Coupling map of clamped-to-1 presynaptic neurons
+        (``calibrate_interactions(cal, presynaptic="clamped")``).  Default:
+        measured (and cached) on the first run with such evidence, unless
+        ``interactions=None``, in which case clamped units use the analytic
+        translation as well.
 
     Attributes
     ----------
@@ -198,6 +204,7 @@ class LIFSampler(Sampler):
         cache_dir: str | os.PathLike | None = None,
         progress: bool | None = None,
         clamp_strength: float = CLAMP_STRENGTH,
+        clamp_couplings: InteractionCalibration | None = None,
     ) -> None:
         super().__init__(target)
         if not np.isfinite(clamp_strength) or clamp_strength <= 0:
@@ -238,7 +245,18 @@ class LIFSampler(Sampler):
         self.calibration_: Calibration | None = None
         self.interactions_: InteractionCalibration | None = None
         self.lif_parameters_: LIFParameters | None = None
-        self.clamp_couplings_: InteractionCalibration | None = None
+        if clamp_couplings is not None:
+            if not isinstance(clamp_couplings, InteractionCalibration):
+                raise TypeError(
+                    "clamp_couplings must be an InteractionCalibration, "
+                    f"got {type(clamp_couplings).__name__}."
+                )
+            if clamp_couplings.settings.get("presynaptic") != "clamped":
+                raise ValueError(
+                    "clamp_couplings must be measured with "
+                    "calibrate_interactions(..., presynaptic='clamped')."
+                )
+        self.clamp_couplings_: InteractionCalibration | None = clamp_couplings
         if calibration is not None:
             self._use_calibration(calibration)
 
@@ -290,6 +308,8 @@ class LIFSampler(Sampler):
                 cache_dir=self.cache_dir,
                 progress=self.progress,
             )
+        if self.clamp_couplings_ is not None:
+            self.clamp_couplings_.check_compatible(cal, self.synapses, self.delay)
         W_out = W if self.clamp_couplings_ is None else self.clamp_couplings_.nominal(W)
         outgoing = boltzmann_to_lif(BoltzmannMachine(W_out, self.target.b), cal)
         v_rest, w_exc, w_inh = lif.v_rest.copy(), lif.w_exc.copy(), lif.w_inh.copy()

@@ -80,15 +80,22 @@ def test_lif_clamps_with_measured_agreement(lif_target, calibration, tmp_path):
         assert abs(float(post.estimate[1]) - exact) < 0.06, (ev, float(post.estimate[1]), exact)
         assert bool(post.clamped[0]) and bool(post.clamped[2]) and not bool(post.clamped[1])
     assert sampler.clamp_couplings_ is not None  # measured for the clamped-to-1 neuron, then cached
+    again = ls.LIFSampler(lif_target, calibration=calibration, clamp_couplings=sampler.clamp_couplings_)
+    np.testing.assert_array_equal(again.clamped_network({0: 1}).w_exc, sampler.clamped_network({0: 1}).w_exc)
     on, off = sampler.clamped_network({0: 1}).v_rest[0], sampler.clamped_network({0: 0}).v_rest[0]
     assert (
         on > calibration.v_p05 + 15 * calibration.alpha and off < calibration.v_p05 - 15 * calibration.alpha
     )
 
 
-def test_clamp_strength_is_validated(lif_target):
+def test_clamp_settings_are_validated(lif_target, calibration, tmp_path):
     with pytest.raises(ValueError, match="clamp_strength"):
         ls.LIFSampler(lif_target, clamp_strength=0.0)
+    with pytest.raises(TypeError, match="InteractionCalibration"):
+        ls.LIFSampler(lif_target, clamp_couplings="calibrate")
+    free_map = ls.calibrate_interactions(calibration, cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="presynaptic='clamped'"):
+        ls.LIFSampler(lif_target, clamp_couplings=free_map)
 
 
 def test_report_of_runs_with_different_evidence_is_refused(bm, tmp_path):

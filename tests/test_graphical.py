@@ -175,3 +175,19 @@ def test_posterior_marginals_of_the_variables_of_a_compiled_model():
     exact = bn.posterior_marginals({"wet": 1})
     np.testing.assert_allclose(post.exact.values, [exact[v] for v in bn.variables], atol=1e-9)
     assert np.all(np.abs(post.estimate - post.exact) <= 4 * post.mcse + 1e-12)
+
+
+def test_map_state_of_the_variables_of_a_compiled_model():
+    bn = ls.BayesianNetwork(
+        {"rain": [], "sprinkler": [], "wet": ["rain", "sprinkler"]},
+        {"rain": 0.2, "sprinkler": 0.3, "wet": [[0.05, 0.9], [0.9, 0.99]]},
+    )
+    cm = ls.compile_to_boltzmann(bn)
+    run = ls.GibbsSampler(cm.machine).sample(20_000.0, n_chains=4, seed=2, evidence=cm.evidence({"wet": 1}))
+    out = cm.map_state(run)
+    assert out["variables"] == ["rain", "sprinkler"]
+    post = bn.probabilities().reshape(2, 2, 2)[:, :, 1]
+    best = np.unravel_index(np.argmax(post), post.shape)
+    assert out["exact_state"] == f"{best[0]}{best[1]}"
+    assert out["exact_probability"] == pytest.approx(post.max() / post.sum())
+    assert out["state"] == out["exact_state"]
