@@ -21,7 +21,7 @@ from .inference_data import to_inference_data
 from .interaction import InteractionCalibration, calibrate_interactions
 from .membrane import FreeMembrane, free_membrane
 from .neurons import NeuronParameters
-from .noise import NoiseSource, PoissonNoise
+from .noise import NoiseSource, OscillatingPoissonNoise, PoissonNoise
 from .queries import Estimate, map_state, posterior_marginals, probability
 from .readout import StateReadout, states_from_spikes
 from .report import Report, write_report
@@ -69,6 +69,7 @@ __all__ = [
     "LIFSampler",
     "NeuronParameters",
     "NoiseSource",
+    "OscillatingPoissonNoise",
     "PoissonNoise",
     "Report",
     "RestrictedBoltzmannMachine",

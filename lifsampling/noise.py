@@ -21,7 +21,7 @@ from scipy.stats import poisson
 from ._units import to_float
 from .neurons import NeuronParameters
 
-__all__ = ["NoiseSource", "PoissonNoise", "InputComponent"]
+__all__ = ["NoiseSource", "PoissonNoise", "OscillatingPoissonNoise", "InputComponent"]
 
 #: Largest mean count per step drawn from a CDF table (above: Brian2's poisson()).
 _TABLE_MAX_MEAN = 2.0
@@ -74,6 +74,19 @@ class NoiseSource(ABC):
     def neuron_equations(self, neuron: NeuronParameters, dt: float | None = None) -> str:
         """Extra lines for the neuron model's equations at time step ``dt`` [ms] (default: none)."""
         return ""
+
+    def calibration_noise(self) -> NoiseSource:
+        """The noise under which the activation function is measured for translation.
+
+        Itself for stationary sources; a time-varying source returns the
+        stationary noise of the phase the network is translated for (for
+        :class:`OscillatingPoissonNoise`, the cold phase).
+        """
+        return self
+
+    def phase(self, time: np.ndarray) -> np.ndarray | None:
+        """Phase (in cycles, ``[0, 1)``) of the background at simulation times [ms]; None if stationary."""
+        return None
 
     def input_components(self, neuron: NeuronParameters) -> list[InputComponent]:
         """Mean-rate description of the input for free-membrane theory."""
@@ -252,10 +265,175 @@ class PoissonNoise(NoiseSource):
         ]
 
 
+class OscillatingPoissonNoise(NoiseSource):
+    """Private Poisson background whose rates follow a rhythm: an oscillating temperature.
+
+    Both rates are modulated by the same factor, so the E/I ratio (and with it
+    the mean free membrane potential in the high-conductance state) stays fixed::
+
+        ν_e(t) = ν_e0 + A sin(2π f t + φ),    ν_i(t) = ν_i0 (1 + (A / ν_e0) sin(2π f t + φ))
+
+    The background rate acts as an effective temperature, ``T ∝ √ν`` in the
+    high-conductance limit (measure it with :func:`lifsampling.temperature_map`),
+    so the network is colder at the trough and hotter at the peak: a cortical
+    rhythm implements simulated tempering (Korcsak-Gorzo et al. 2022, PLoS
+    Comput. Biol. 18, e1009753).  The network is calibrated and translated for
+    the cold phase (:meth:`calibration_noise`, the stationary background at the
+    trough rates ``ν0 − A``), and samples are kept from a window around the
+    cold phase (``LIFSampler.sample(phase_window=...)``).
+
+    Per time step each neuron receives ``Poisson(ν(t) · dt)`` events of each
+    kind (Brian2's ``poisson()`` with the time-dependent mean).
+
+    Parameters
+    ----------
+    base : PoissonNoise, optional
+        Mean rates ``ν_e0``, ``ν_i0`` and the weights (default: the sbs preset).
+    amplitude : float
+        ``A`` [Hz] of the excitatory rate; ``0 ≤ A < ν_e0``.
+    frequency : float
+        ``f`` [Hz], > 0.
+    phase : float
+        ``φ`` [rad].
+
+    Raises
+    ------
+    ValueError
+        If the amplitude is negative or not below the mean rate (the rate must
+        stay positive), or the frequency is not positive.
+
+    Examples
+    --------
+    >>> osc = OscillatingPoissonNoise(amplitude=2000.0, frequency=10.0)
+    >>> osc.calibration_noise().rate_exc      # the cold phase: 3000 - 2000 Hz
+    1000.0
+    >>> float(osc.phase(75.0))                 # 75 ms into a 100 ms cycle: the trough (cold)
+    0.75
+    """
+
+    def __init__(
+        self, base: PoissonNoise | None = None, *, amplitude: float, frequency: float, phase: float = 0.0
+    ) -> None:
+        self.base = PoissonNoise.preset("sbs") if base is None else base
+        if not isinstance(self.base, PoissonNoise):
+            raise TypeError(f"base must be a PoissonNoise, got {type(self.base).__name__}.")
+        self.amplitude = to_float(amplitude, "Hz", "amplitude")
+        self.frequency = to_float(frequency, "Hz", "frequency")
+        self.phase_offset = float(phase)
+        if not np.isfinite(self.amplitude) or self.amplitude < 0:
+            raise ValueError(f"amplitude must be >= 0 Hz, got {self.amplitude}.")
+        if self.amplitude >= self.base.rate_exc:
+            raise ValueError(
+                f"amplitude ({self.amplitude:g} Hz) must be below the mean excitatory rate "
+                f"({self.base.rate_exc:g} Hz), or the rate would become zero or negative."
+            )
+        if not np.isfinite(self.frequency) or self.frequency <= 0:
+            raise ValueError(f"frequency must be > 0 Hz, got {self.frequency}.")
+        if not np.isfinite(self.phase_offset):
+            raise ValueError(f"phase must be finite (radians), got {phase!r}.")
+        self.weight_kind = self.base.weight_kind
+
+    @property
+    def relative_amplitude(self) -> float:
+        """``A / ν_e0``: the modulation depth of both rates."""
+        return self.amplitude / self.base.rate_exc
+
+    @property
+    def period(self) -> float:
+        """Period of the rhythm [ms]."""
+        return 1e3 / self.frequency
+
+    def __repr__(self) -> str:
+        return (
+            f"OscillatingPoissonNoise({self.base!r}, amplitude={self.amplitude:g} Hz, "
+            f"frequency={self.frequency:g} Hz, phase={self.phase_offset:g})"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "OscillatingPoissonNoise",
+            "base": self.base.to_dict(),
+            "amplitude": self.amplitude,
+            "frequency": self.frequency,
+            "phase": self.phase_offset,
+        }
+
+    def check_compatible(self, neuron: NeuronParameters) -> None:
+        self.base.check_compatible(neuron)
+
+    def calibration_noise(self) -> PoissonNoise:
+        """The stationary background at the cold phase (the trough rates)."""
+        m = 1.0 - self.relative_amplitude
+        b = self.base
+        return PoissonNoise(b.rate_exc * m, b.rate_inh * m, b.weight_exc, b.weight_inh)
+
+    def rates(self, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Excitatory and inhibitory rates [Hz] at simulation times [ms]."""
+        m = 1.0 + self.relative_amplitude * np.sin(
+            2 * np.pi * self.frequency * np.asarray(time) * 1e-3 + self.phase_offset
+        )
+        return self.base.rate_exc * m, self.base.rate_inh * m
+
+    def phase(self, time: np.ndarray) -> np.ndarray:
+        """Phase of the rhythm in cycles, ``[0, 1)``, at simulation times [ms].
+
+        0 is where the modulation rises through its mean, 0.25 the peak (hot),
+        0.75 the trough (cold).
+        """
+        cycles = self.frequency * np.asarray(time, dtype=float) * 1e-3 + self.phase_offset / (2 * np.pi)
+        return np.mod(cycles, 1.0)
+
+    def neuron_equations(self, neuron: NeuronParameters, dt: float | None = None) -> str:
+        unit = "siemens" if neuron.conductance_based else "amp"
+        return (
+            "\n".join(
+                [
+                    "nu_bg_e : Hz (shared, constant)",
+                    "nu_bg_i : Hz (shared, constant)",
+                    f"w_bg_e : {unit} (shared, constant)",
+                    f"w_bg_i : {unit} (shared, constant)",
+                    "osc_depth : 1 (shared, constant)",
+                    "osc_freq : Hz (shared, constant)",
+                    "osc_phase : 1 (shared, constant)",
+                ]
+            )
+            + "\n"
+        )
+
+    def build(self, group: Any, neuron: NeuronParameters) -> list:
+        import brian2 as b2
+
+        self.check_compatible(neuron)
+        wunit = b2.uS if neuron.conductance_based else b2.nA
+        group.nu_bg_e = self.base.rate_exc * b2.Hz
+        group.nu_bg_i = self.base.rate_inh * b2.Hz
+        group.w_bg_e = self.base.weight_exc * wunit
+        group.w_bg_i = self.base.weight_inh * wunit
+        group.osc_depth = self.relative_amplitude
+        group.osc_freq = self.frequency * b2.Hz
+        group.osc_phase = self.phase_offset
+        e, i = input_variables(neuron)
+        code = "\n".join(
+            [
+                "m_bg = 1 + osc_depth * sin(2 * pi * osc_freq * t + osc_phase)",
+                f"{e} += w_bg_e * poisson(nu_bg_e * m_bg * dt)",
+                f"{i} += w_bg_i * poisson(nu_bg_i * m_bg * dt)",
+            ]
+        )
+        runner = group.run_regularly(code, when="start", name=f"{group.name}_oscillating_background")
+        return [runner]
+
+    def input_components(self, neuron: NeuronParameters) -> list[InputComponent]:
+        """The time-averaged input (the mean rates)."""
+        return self.base.input_components(neuron)
+
+
 def noise_from_dict(d: dict) -> NoiseSource:
     """Rebuild a noise source from :meth:`NoiseSource.to_dict` output."""
     d = dict(d)
     kind = d.pop("kind", None)
     if kind == "PoissonNoise":
         return PoissonNoise(**d)
+    if kind == "OscillatingPoissonNoise":
+        return OscillatingPoissonNoise(noise_from_dict(d.pop("base")), **d)
     raise ValueError(f"unknown noise source kind {kind!r}.")

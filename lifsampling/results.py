@@ -159,13 +159,16 @@ def _validate(ds: xr.Dataset, what: str) -> None:
 
 
 def sample_interval(result: xr.Dataset) -> float:
-    """Sampled time between successive draws of a result [ms].
+    """Sampled time per draw of a result [ms].
 
-    Taken from the ``time`` coordinate (so a thinned result reports its real
-    spacing), else from the ``sample_interval_ms`` attribute.
+    The mean spacing of the ``time`` coordinate (so a thinned result reports
+    its real spacing, and a phase-gated one the sampled time each kept draw
+    stands for), else the ``sample_interval_ms`` attribute.
     """
-    if "time" in result.coords and result.sizes["draw"] > 1:
-        return float(result.time.values[1] - result.time.values[0])
+    n = result.sizes["draw"]
+    if "time" in result.coords and n > 1:
+        t = result.time.values
+        return float((t[-1] - t[0]) / (n - 1))
     if "sample_interval_ms" in result.attrs:
         return float(result.attrs["sample_interval_ms"])
     raise ValueError("the result records no sample interval (attribute 'sample_interval_ms').")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -100,6 +101,60 @@ def run_chains(
         max_chunk_steps=max(1, int(2e7 // (K * C))) * interval_steps,
     )
     return readout.states.reshape(n_draws, C, K).transpose(1, 0, 2)
+
+
+#: width of the default cold-phase window, in periods
+COLD_WINDOW = 0.1
+
+
+def _phase_window(window: tuple[float, float] | str) -> tuple[float, float] | None:
+    """Validate a phase window; None keeps every draw."""
+    if isinstance(window, str):
+        if window == "all":
+            return None
+        if window == "cold":
+            return (0.75 - COLD_WINDOW / 2, 0.75 + COLD_WINDOW / 2)
+        raise ValueError(f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}.")
+    try:
+        start, end = (float(x) for x in window)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}."
+        ) from None
+    if not (0 <= start < 1 and 0 < end <= 1) or start == end:
+        raise ValueError(f"phase_window ({start}, {end}) must lie in [0, 1] cycles with start != end.")
+    return (start, end)
+
+
+def in_window(phase: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """Whether phases (cycles) lie in ``[start, end)``, wrapping around 1 when ``start > end``."""
+    start, end = window
+    return (phase >= start) & (phase < end) if start < end else (phase >= start) | (phase < end)
+
+
+def _gate(
+    result: xr.Dataset, noise: NoiseSource, burn_in: float, window: tuple[float, float] | None
+) -> xr.Dataset:
+    """Record the phase of every draw of a rhythmic background and keep those in ``window``."""
+    phase = noise.phase(burn_in + result.time.values)
+    if phase is None:
+        return result
+    phase = np.mod(np.round(phase, 9), 1.0)  # 0.8 - 1e-16 is 0.8: windows keep exactly what they say
+    result = result.assign_coords(
+        phase=("draw", phase, {"units": "cycles", "description": "0.75 = trough (cold)"})
+    )
+    if window is None:
+        result.attrs["phase_window"] = "all"
+        return result
+    keep = in_window(phase, window)
+    if not keep.any():
+        raise ValueError(
+            f"no draw falls into the phase window {window}: sample more often or widen the window."
+        )
+    gated = result.isel(draw=np.flatnonzero(keep))
+    gated = gated.assign_coords(draw=np.arange(gated.sizes["draw"]))
+    gated.attrs["phase_window"] = json.dumps(list(window))
+    return gated
 
 
 class LIFSampler(Sampler):
@@ -263,7 +318,7 @@ class LIFSampler(Sampler):
     def _use_calibration(self, calibration: Calibration, **kwargs) -> None:
         if not isinstance(calibration, Calibration):
             raise TypeError(f"calibration must be a Calibration, got {type(calibration).__name__}.")
-        calibration.check_compatible(self.neuron, self.noise, self.dt)
+        calibration.check_compatible(self.neuron, self.noise.calibration_noise(), self.dt)
         lif = boltzmann_to_lif(self.target, calibration)  # checks the target before any measurement
         inter = self.interactions
         if isinstance(inter, InteractionCalibration):
@@ -332,7 +387,8 @@ class LIFSampler(Sampler):
         kwargs.setdefault("device", self.device)
         kwargs.setdefault("cache_dir", self.cache_dir)
         kwargs.setdefault("progress", self.progress)
-        self._use_calibration(calibrate(self.neuron, self.noise, dt=self.dt, **kwargs), **kwargs)
+        noise = self.noise.calibration_noise()  # for a rhythm: the cold phase
+        self._use_calibration(calibrate(self.neuron, noise, dt=self.dt, **kwargs), **kwargs)
         return self.calibration_
 
     def sample(
@@ -343,6 +399,7 @@ class LIFSampler(Sampler):
         seed: int | np.random.Generator | None = None,
         burn_in: float = 500.0,
         evidence: Mapping[int, int] | None = None,
+        phase_window: tuple[float, float] | str = "cold",
     ) -> xr.Dataset:
         """Run ``n_chains`` chains for ``burn_in + duration`` ms and read out states.
 
@@ -363,6 +420,14 @@ class LIFSampler(Sampler):
             evidence and, per clamped unit, the fraction of draws that showed the
             observed value (``evidence_agreement``); below 99.9 % a
             :class:`ClampLeakWarning` is issued.
+        phase_window : (start, end), "cold" or "all"
+            With a rhythmic background (:class:`OscillatingPoissonNoise`): keep
+            only the draws whose phase (in cycles, 0.75 = trough) lies in
+            ``[start, end)`` (wrapping around 1).  ``"cold"`` (default) keeps a
+            tenth of the period centred on the trough, where the network has the
+            temperature it was translated for; ``"all"`` keeps every draw.  The
+            result records the ``phase`` of every kept draw and the window.
+            Ignored for stationary backgrounds.
 
         Returns
         -------
@@ -372,6 +437,7 @@ class LIFSampler(Sampler):
         """
         run = check_run(duration, n_chains, burn_in)
         ev = check_evidence(evidence, self.target.n_units)
+        window = _phase_window(phase_window)
         steps(run.duration, self.sample_interval, "duration", "sample_interval")
         steps(run.burn_in, self.dt, "burn_in")
         if self.lif_parameters_ is None:
@@ -407,7 +473,7 @@ class LIFSampler(Sampler):
                 ClampLeakWarning,
                 stacklevel=2,
             )
-        return make_result(
+        result = make_result(
             states,
             sample_interval=self.sample_interval,
             sampler="lif",
@@ -435,3 +501,4 @@ class LIFSampler(Sampler):
                 "clamp_strength": self.clamp_strength if ev else None,
             },
         )
+        return _gate(result, self.noise, run.burn_in, window)
