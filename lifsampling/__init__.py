@@ -46,6 +46,7 @@ from .targets import (
     random_boltzmann_machine,
     states_to_indices,
 )
+from .tempering import TemperatureMap, temperature_map
 from .translation import LIFParameters, boltzmann_to_lif, lif_to_boltzmann
 
 __version__ = "0.1.0"
@@ -75,6 +76,7 @@ __all__ = [
     "RestrictedBoltzmannMachine",
     "Sampler",
     "StateReadout",
+    "TemperatureMap",
     "all_states",
     "boltzmann_to_lif",
     "calibrate",
@@ -105,6 +107,7 @@ __all__ = [
     "state_counts",
     "states_from_spikes",
     "states_to_indices",
+    "temperature_map",
     "to_inference_data",
     "write_report",
 ]
