@@ -363,9 +363,9 @@ class OscillatingPoissonNoise(NoiseSource):
 
     def calibration_noise(self) -> PoissonNoise:
         """The stationary background at the cold phase (the trough rates)."""
-        m = 1.0 - self.relative_amplitude
         b = self.base
-        return PoissonNoise(b.rate_exc * m, b.rate_inh * m, b.weight_exc, b.weight_inh)
+        inh = b.rate_inh - self.amplitude * b.rate_inh / b.rate_exc
+        return PoissonNoise(b.rate_exc - self.amplitude, inh, b.weight_exc, b.weight_inh)
 
     def rates(self, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Excitatory and inhibitory rates [Hz] at simulation times [ms]."""
