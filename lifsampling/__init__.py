@@ -20,6 +20,16 @@ from .graphical import BayesianNetwork, CompiledModel, FactorGraph, compile_to_b
 from .inference_data import to_inference_data
 from .interaction import InteractionCalibration, calibrate_interactions
 from .membrane import FreeMembrane, free_membrane
+from .modes import (
+    MixingMetrics,
+    Modes,
+    assign_modes,
+    attractor_boltzmann_machine,
+    clustered_boltzmann_machine,
+    describe_modes,
+    find_modes,
+    mixing_metrics,
+)
 from .neurons import NeuronParameters
 from .noise import NoiseSource, OscillatingPoissonNoise, PoissonNoise
 from .queries import Estimate, map_state, posterior_marginals, probability
@@ -68,6 +78,8 @@ __all__ = [
     "KLDivergence",
     "LIFParameters",
     "LIFSampler",
+    "MixingMetrics",
+    "Modes",
     "NeuronParameters",
     "NoiseSource",
     "OscillatingPoissonNoise",
@@ -78,16 +90,21 @@ __all__ = [
     "StateReadout",
     "TemperatureMap",
     "all_states",
+    "assign_modes",
+    "attractor_boltzmann_machine",
     "boltzmann_to_lif",
     "calibrate",
     "calibrate_interactions",
     "clamp_agreement",
+    "clustered_boltzmann_machine",
     "compare",
     "compile_to_boltzmann",
     "condition",
+    "describe_modes",
     "diagnose",
     "dkl_vs_time",
     "evidence_of",
+    "find_modes",
     "free_membrane",
     "indices_to_states",
     "joint_distribution",
@@ -98,6 +115,7 @@ __all__ = [
     "make_result",
     "map_state",
     "marginals",
+    "mixing_metrics",
     "posterior_marginals",
     "probability",
     "random_boltzmann_machine",
