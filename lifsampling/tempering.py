@@ -153,7 +153,7 @@ def temperature_map(
     --------
     >>> tmap = temperature_map([1000.0, 3000.0, 9000.0])     # doctest: +SKIP
     >>> tmap.t_weight, tmap.t_predicted                        # doctest: +SKIP
-    (array([1.  , 1.6..., 2.7...]), array([1.   , 1.732, 3.   ]))
+    (array([1.   , 1.73..., 2.97...]), array([1.   , 1.732, 3.   ]))
     """
     neuron = NeuronParameters.preset("sbs") if neuron is None else neuron
     noise = PoissonNoise.preset("sbs") if noise is None else noise
