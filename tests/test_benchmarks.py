@@ -39,7 +39,9 @@ def run_benchmark(name: str, tmp_path: Path, *args: str) -> tuple[dict, str]:
     return doc, proc.stdout
 
 
-@pytest.mark.parametrize("name", ["accuracy", "throughput", "calibration", "diagnostics", "inference"])
+@pytest.mark.parametrize(
+    "name", ["accuracy", "throughput", "calibration", "diagnostics", "inference", "tempering_study"]
+)
 def test_help(name):
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / f"{name}.py"), "--help"],
@@ -163,6 +165,49 @@ def test_inference_quick(tmp_path):
     assert shift["variable"] == "reflectance" and abs(shift["exact"] - 0.0440) < 1e-3
     assert {"lif", "lif_mcse", "gibbs", "gibbs_mcse"} <= set(shift)
     assert verdict_keys | {"compilation_ok", "all_ok", "robust_all_seeds"} <= set(doc["targets"])
+
+
+def test_tempering_study_quick(tmp_path):
+    doc, stdout = run_benchmark("tempering_study", tmp_path)
+    assert "DKL cold" in stdout and "x control" in stdout and "control 1/10" in stdout
+    quick = {"frequencies_hz": [5.0, 10.0], "amplitudes_hz": [2000.0], "n_chains": 2, "duration_ms": 1000.0}
+    assert quick.items() <= doc["settings"].items()
+    assert doc["settings"]["seeds"] == [1, 2] and doc["settings"]["headline"] == [5.0, 2000.0]
+    assert doc["settings"]["windows"]["cold"] == [0.7, 0.8]
+    target = doc["target"]
+    assert target["modes"] == ["1111100000", "0000011111"]
+    # the exact landscape is checked even in quick mode: barrier 6 w with w = 2.5
+    assert target["barriers"] == pytest.approx([15.0, 15.0])
+    assert {"v_p05", "alpha", "interactions", "wall_s"} <= set(doc["calibration"])
+    assert doc["temperature_map"]["rates_hz"] == [1000.0, 5000.0]
+    assert {"t_weight", "t_bias", "t_predicted", "wall_s"} <= set(doc["temperature_map"])
+    run_keys = {"n_draws", "draws_per_chain", "n_switches", "switch_rate_per_s", "switch_rate_per_kept_s"}
+    run_keys |= {"n_visited", "occupancy", "target_occupancy", "mean_energy", "dkl_target_sampled"}
+    control = doc["control"]
+    assert run_keys <= set(control["all"]) and run_keys <= set(control["thinned"])
+    assert control["all"]["n_draws"] == 2 * 1000 and control["thinned"]["n_draws"] == 2 * 100
+    assert [(r["frequency_hz"], r["amplitude_hz"]) for r in doc["rows"]] == [(5.0, 2000.0), (10.0, 2000.0)]
+    for row in doc["rows"]:
+        assert {"hot_rate_hz", "rate_ratio", "t_ratio_weight", "t_ratio_sqrt", "wall_s", "verdict"} <= set(
+            row
+        )
+        assert row["hot_rate_hz"] == 5000.0 and row["cold_rate_hz"] == 1000.0
+        for part in ("cold", "wide", "all_phases"):
+            assert run_keys <= set(row[part])
+        assert row["cold"]["n_draws"] == 2 * 100  # a tenth of every period: 1000 ms x 0.1
+        assert row["all_phases"]["n_draws"] == 2 * 1000
+        assert {"switch_ratio", "switches_ok", "control_dkl", "dkl_ok", "both_ok"} <= set(row["verdict"])
+    per_seed = doc["seeds"]["per_seed"]
+    assert [s["seed"] for s in per_seed] == [1, 2]
+    for s in per_seed:
+        assert {"control", "rhythm", "verdict"} <= set(s)
+    keys = {"n_settings", "n_switches_ok", "n_dkl_ok", "n_both_ok", "settings_meeting_both", "passed"}
+    keys |= {"headline", "headline_seeds_both_ok", "headline_robust"}
+    assert keys <= set(doc["targets"]) and doc["targets"]["n_settings"] == 2
+    tilted = doc["asymmetric"]
+    assert tilted["tilt"] == 0.2 and tilted["mode_probabilities"][0] == pytest.approx(0.7293, abs=1e-4)
+    assert run_keys <= set(tilted["control"]["all"]) and run_keys <= set(tilted["rhythm"]["cold"])
+    assert tilted["control"]["all"]["target_occupancy"][0] > 0.7
 
 
 def test_capped_noise_is_its_own_kind(monkeypatch):
