@@ -98,7 +98,7 @@ from _common import (
 )
 
 import lifsampling as ls
-from lifsampling.sampler import COLD_WINDOW, in_window
+from lifsampling.tempering import COLD_WINDOW, phase_gate
 
 NAME = "tempering_study"
 N_PER_CLUSTER = 5
@@ -228,13 +228,6 @@ def rhythm(frequency: float, amplitude: float) -> ls.OscillatingPoissonNoise:
 
 
 # -- measurements --------------------------------------------------------------
-def gate(result, window: tuple[float, float]):
-    """The draws of a ``phase_window="all"`` result with phases in ``window`` (as LIFSampler keeps them)."""
-    keep = np.flatnonzero(in_window(result.phase.values, window))
-    gated = result.isel(draw=keep)
-    return gated.assign_coords(draw=np.arange(gated.sizes["draw"]))
-
-
 def summarize(result, bm: ls.BoltzmannMachine, modes: ls.Modes) -> dict:
     """Mode switches, occupancy and DKL of one (possibly gated or thinned) result."""
     mm = ls.mixing_metrics(result, modes=modes, target=bm)
@@ -314,7 +307,7 @@ def run_rhythm(bm, modes, control, frequency, amplitude, settings, seed, cache_d
         "wall_s": wall,
     }
     for name, window in WINDOWS.items():
-        out[name] = {"window": list(window), **summarize(gate(result, window), bm, modes)}
+        out[name] = {"window": list(window), **summarize(phase_gate(result, window), bm, modes)}
     out["all_phases"] = summarize(result, bm, modes)
     return out
 

@@ -56,7 +56,7 @@ from .targets import (
     random_boltzmann_machine,
     states_to_indices,
 )
-from .tempering import TemperatureMap, temperature_map
+from .tempering import TemperatureMap, phase_gate, temperature_map
 from .translation import LIFParameters, boltzmann_to_lif, lif_to_boltzmann
 
 __version__ = "0.1.0"
@@ -116,6 +116,7 @@ __all__ = [
     "map_state",
     "marginals",
     "mixing_metrics",
+    "phase_gate",
     "posterior_marginals",
     "probability",
     "random_boltzmann_machine",

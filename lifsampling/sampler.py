@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ from .readout import StateReadout
 from .results import make_result
 from .sampling import Sampler, check_run
 from .targets import BoltzmannMachine
+from .tempering import check_phase_window, phase_gate
 from .translation import LIFParameters, boltzmann_to_lif
 
 __all__ = ["LIFSampler"]
@@ -103,35 +103,6 @@ def run_chains(
     return readout.states.reshape(n_draws, C, K).transpose(1, 0, 2)
 
 
-#: width of the default cold-phase window, in periods
-COLD_WINDOW = 0.1
-
-
-def _phase_window(window: tuple[float, float] | str) -> tuple[float, float] | None:
-    """Validate a phase window; None keeps every draw."""
-    if isinstance(window, str):
-        if window == "all":
-            return None
-        if window == "cold":
-            return (0.75 - COLD_WINDOW / 2, 0.75 + COLD_WINDOW / 2)
-        raise ValueError(f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}.")
-    try:
-        start, end = (float(x) for x in window)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}."
-        ) from None
-    if not (0 <= start < 1 and 0 < end <= 1) or start == end:
-        raise ValueError(f"phase_window ({start}, {end}) must lie in [0, 1] cycles with start != end.")
-    return (start, end)
-
-
-def in_window(phase: np.ndarray, window: tuple[float, float]) -> np.ndarray:
-    """Whether phases (cycles) lie in ``[start, end)``, wrapping around 1 when ``start > end``."""
-    start, end = window
-    return (phase >= start) & (phase < end) if start < end else (phase >= start) | (phase < end)
-
-
 def _gate(
     result: xr.Dataset, noise: NoiseSource, burn_in: float, window: tuple[float, float] | None
 ) -> xr.Dataset:
@@ -146,15 +117,7 @@ def _gate(
     if window is None:
         result.attrs["phase_window"] = "all"
         return result
-    keep = in_window(phase, window)
-    if not keep.any():
-        raise ValueError(
-            f"no draw falls into the phase window {window}: sample more often or widen the window."
-        )
-    gated = result.isel(draw=np.flatnonzero(keep))
-    gated = gated.assign_coords(draw=np.arange(gated.sizes["draw"]))
-    gated.attrs["phase_window"] = json.dumps(list(window))
-    return gated
+    return phase_gate(result, window)
 
 
 class LIFSampler(Sampler):
@@ -437,7 +400,7 @@ class LIFSampler(Sampler):
         """
         run = check_run(duration, n_chains, burn_in)
         ev = check_evidence(evidence, self.target.n_units)
-        window = _phase_window(phase_window)
+        window = check_phase_window(phase_window)
         steps(run.duration, self.sample_interval, "duration", "sample_interval")
         steps(run.burn_in, self.dt, "burn_in")
         if self.lif_parameters_ is None:

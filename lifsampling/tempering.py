@@ -20,6 +20,7 @@ running it at rate ν changes
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,68 @@ from .neurons import NeuronParameters
 from .noise import PoissonNoise
 from .translation import _weight_per_unit
 
-__all__ = ["TemperatureMap", "temperature_map"]
+__all__ = ["TemperatureMap", "temperature_map", "phase_gate", "COLD_WINDOW"]
+
+
+#: width of the default cold-phase window, in periods
+COLD_WINDOW = 0.1
+
+
+def check_phase_window(window: tuple[float, float] | str) -> tuple[float, float] | None:
+    """A phase window as ``(start, end)`` in cycles; ``"cold"`` → the trough window, ``"all"`` → None."""
+    if isinstance(window, str):
+        if window == "all":
+            return None
+        if window == "cold":
+            return (0.75 - COLD_WINDOW / 2, 0.75 + COLD_WINDOW / 2)
+        raise ValueError(f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}.")
+    try:
+        start, end = (float(x) for x in window)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}."
+        ) from None
+    if not (0 <= start < 1 and 0 < end <= 1) or start == end:
+        raise ValueError(f"phase_window ({start}, {end}) must lie in [0, 1] cycles with start != end.")
+    return (start, end)
+
+
+def in_window(phase: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """Whether phases (cycles) lie in ``[start, end)``, wrapping around 1 when ``start > end``."""
+    start, end = window
+    return (phase >= start) & (phase < end) if start < end else (phase >= start) | (phase < end)
+
+
+def phase_gate(result: Any, window: tuple[float, float] | str = "cold") -> Any:
+    """Keep the draws of a result whose recorded ``phase`` lies in ``window``.
+
+    For runs sampled with ``phase_window="all"`` under a rhythmic background
+    (:class:`lifsampling.OscillatingPoissonNoise`): the same selection as
+    sampling with ``phase_window=window`` directly, so one run serves several
+    windows.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> ds = xr.Dataset({"states": (("chain", "draw", "unit"), np.zeros((1, 4, 1), np.int8))},
+    ...                 coords={"phase": ("draw", [0.1, 0.72, 0.78, 0.9])})
+    >>> phase_gate(ds).sizes["draw"]
+    2
+    """
+    if "phase" not in result.coords:
+        raise ValueError(
+            "the result records no phase: sample with a rhythmic background and phase_window='all'."
+        )
+    w = check_phase_window(window)
+    if w is None:
+        return result
+    keep = np.flatnonzero(in_window(result.phase.values, w))
+    if keep.size == 0:
+        raise ValueError(f"no draw falls into the phase window {w}.")
+    gated = result.isel(draw=keep)
+    gated = gated.assign_coords(draw=np.arange(keep.size))
+    gated.attrs["phase_window"] = json.dumps(list(w))
+    return gated
 
 
 @dataclass(frozen=True)

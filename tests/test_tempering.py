@@ -7,7 +7,8 @@ import pytest
 
 import lifsampling as ls
 from lifsampling.noise import noise_from_dict
-from lifsampling.sampler import _phase_window, in_window
+from lifsampling.tempering import check_phase_window as _phase_window
+from lifsampling.tempering import in_window, phase_gate
 
 
 @pytest.mark.parametrize(
@@ -68,6 +69,11 @@ def test_gated_lif_run_keeps_exactly_the_window(lif_target, calibration, tmp_pat
     expected_phase = np.mod(np.round(10.0 * (100.0 + full.time.values) * 1e-3, 9), 1.0)
     np.testing.assert_allclose(full.phase.values, expected_phase, atol=1e-9)
     gated = sampler.sample(1000.0, n_chains=2, seed=3, burn_in=100.0)
+    afterwards = phase_gate(full)  # the same selection, from a run that kept every draw
+    np.testing.assert_array_equal(afterwards.states.values, gated.states.values)
+    np.testing.assert_array_equal(afterwards.phase.values, gated.phase.values)
+    with pytest.raises(ValueError, match="records no phase"):
+        phase_gate(full.drop_vars("phase"))
     keep = (full.phase.values >= 0.7) & (full.phase.values < 0.8)
     assert gated.sizes["draw"] == keep.sum() == 100
     np.testing.assert_array_equal(gated.time.values, full.time.values[keep])
