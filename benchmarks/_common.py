@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import gc
 import importlib.metadata as md
 import importlib.util
 import json
@@ -99,6 +100,20 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self._start
+
+
+def timed_sample(sampler: Any, duration: float, **kwargs: Any) -> tuple[Any, float]:
+    """``sampler.sample(duration, **kwargs)`` and its wall time [s].
+
+    Garbage-collects first: Brian2 objects of an earlier network that are still
+    alive make Brian2 rename the new network's code objects, which changes the
+    generated code and recompiles it; collecting them keeps timed runs free of
+    compilation.
+    """
+    gc.collect()
+    with Stopwatch() as sw:
+        result = sampler.sample(duration, **kwargs)
+    return result, sw.seconds
 
 
 @contextlib.contextmanager

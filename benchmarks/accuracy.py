@@ -41,8 +41,6 @@ Run::
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 from _common import (
     Stopwatch,
@@ -52,6 +50,7 @@ from _common import (
     paragraph,
     parse_args,
     print_report,
+    timed_sample,
     write_json,
 )
 
@@ -104,16 +103,13 @@ def run_target(
         cache_dir=cache_dir,
         progress=False,
     )
-    gc.collect()  # see main(): keeps the timed run free of a recompile
-    with Stopwatch() as sw:
-        result = sampler.sample(
-            settings["duration_ms"], n_chains=settings["n_chains"], seed=seed, burn_in=settings["burn_in_ms"]
-        )
+    run = {"n_chains": settings["n_chains"], "seed": seed, "burn_in": settings["burn_in_ms"]}
+    result, wall = timed_sample(sampler, settings["duration_ms"], **run)
     lif = ls.kl_divergence(target, result)
     marginal_error = np.abs(ls.marginals(result).values - target.marginals())
     return {
         "seed": seed,
-        "lif": {**lif.to_dict(), "wall_s": sw.seconds, "max_marginal_error": float(marginal_error.max())},
+        "lif": {**lif.to_dict(), "wall_s": wall, "max_marginal_error": float(marginal_error.max())},
         "gibbs_same_time": gibbs_dkl(target, GIBBS_SWEEP_PER_TAU_REF, settings, seed),
         "gibbs_same_draws": gibbs_dkl(target, GIBBS_SWEEP_PER_DRAW, settings, seed),
     }
@@ -165,13 +161,8 @@ def main(argv=None) -> int:
             calibration = probe.calibrate()
         log(f"  {calibration!r}, {probe.interactions_!r} in {sw_cal.seconds:.1f} s")
         log("warm-up run (compiles the network structure on first use) ...")
-        # Brian2 objects of an earlier network that are still alive make Brian2 rename the
-        # new network's code objects, which changes the generated code and recompiles it;
-        # collecting them first keeps the timed runs free of compilation.
-        gc.collect()
-        with Stopwatch() as sw_warm:
-            probe.sample(10.0, n_chains=settings["n_chains"], seed=0, burn_in=0.0)
-        log(f"  {sw_warm.seconds:.1f} s")
+        _, warm_s = timed_sample(probe, 10.0, n_chains=settings["n_chains"], seed=0, burn_in=0.0)
+        log(f"  {warm_s:.1f} s")
 
         rows = []
         for seed in settings["seeds"]:
@@ -219,7 +210,7 @@ def main(argv=None) -> int:
             f"max LIF DKL(target||sampled)    = {targets['max_lif_dkl_target_sampled']:.4g} "
             f"(target: none > {TARGET_MAX}): {'met' if targets['max_ok'] else 'NOT met'}",
             f"calibration: v_p05 = {calibration.v_p05:.3f} mV, alpha = {calibration.alpha:.4f} mV "
-            f"({sw_cal.seconds:.1f} s, cached calibrations load instantly); warm-up {sw_warm.seconds:.1f} s; "
+            f"({sw_cal.seconds:.1f} s, cached calibrations load instantly); warm-up {warm_s:.1f} s; "
             f"total {total.seconds:.1f} s",
         ]
         + (["--quick: short runs, the DKLs and the target check are not meaningful"] if args.quick else [])
@@ -253,7 +244,7 @@ def main(argv=None) -> int:
                 "settings": calibration.settings,
                 "wall_s": sw_cal.seconds,
             },
-            "warmup_wall_s": sw_warm.seconds,
+            "warmup_wall_s": warm_s,
             "rows": rows,
             "median": median,
             "max": maximum,

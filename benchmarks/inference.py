@@ -57,7 +57,6 @@ the sampling numbers are not meaningful).
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import warnings
@@ -71,6 +70,7 @@ from _common import (
     paragraph,
     parse_args,
     print_report,
+    timed_sample,
     write_json,
 )
 
@@ -261,17 +261,16 @@ def _ratio(error: float, mcse: float) -> float | None:
 
 def run_sampler(sampler, cm: ls.CompiledModel, evidence: dict, settings: dict, seed: int) -> dict:
     """One run under ``evidence``: posterior marginals of the free variables and the run's bookkeeping."""
-    gc.collect()  # see accuracy.py: keeps the timed run free of a recompile
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ls.ClampLeakWarning)
-        with Stopwatch() as sw:
-            result = sampler.sample(
-                settings["duration_ms"],
-                n_chains=settings["n_chains"],
-                seed=seed,
-                burn_in=BURN_IN_MS,
-                evidence=cm.evidence(evidence),
-            )
+        result, wall = timed_sample(
+            sampler,
+            settings["duration_ms"],
+            n_chains=settings["n_chains"],
+            seed=seed,
+            burn_in=BURN_IN_MS,
+            evidence=cm.evidence(evidence),
+        )
     leak_warnings = [str(w.message) for w in caught if issubclass(w.category, ls.ClampLeakWarning)]
     for w in caught:  # anything else is passed on unchanged
         if not issubclass(w.category, ls.ClampLeakWarning):
@@ -307,7 +306,7 @@ def run_sampler(sampler, cm: ls.CompiledModel, evidence: dict, settings: dict, s
         "burn_in_ms": BURN_IN_MS,
         "sample_interval_ms": ls.sample_interval(result),
         "n_draws": int(result.sizes["chain"] * result.sizes["draw"]),
-        "wall_s": sw.seconds,
+        "wall_s": wall,
         "evidence_agreement": agreement,
         "min_evidence_agreement": min(agreement.values()) if agreement else None,
         "clamp_leak_warnings": leak_warnings,
@@ -434,13 +433,12 @@ def inference_part(settings: dict, cache_dir) -> dict:
         sampler.clamped_network(cm.evidence(EVIDENCE[0]))
     log(f"  {sampler.clamp_couplings_!r} in {sw_clamp.seconds:.1f} s")
     log("warm-up run (compiles the network structure on first use) ...")
-    gc.collect()
-    with Stopwatch() as sw_warm, warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", ls.ClampLeakWarning)  # 10 ms say nothing about the clamp
-        sampler.sample(
-            10.0, n_chains=settings["n_chains"], seed=0, burn_in=0.0, evidence=cm.evidence(EVIDENCE[0])
-        )
-    log(f"  {sw_warm.seconds:.1f} s")
+        evidence = cm.evidence(EVIDENCE[0])
+        warm = {"n_chains": settings["n_chains"], "seed": 0, "burn_in": 0.0, "evidence": evidence}
+        _, warm_s = timed_sample(sampler, 10.0, **warm)
+    log(f"  {warm_s:.1f} s")
 
     runs, per_seed = [], []
     for seed in settings["seeds"]:
@@ -484,7 +482,7 @@ def inference_part(settings: dict, cache_dir) -> dict:
         "interaction_calibration": None if sampler.interactions_ is None else sampler.interactions_.to_dict(),
         "clamp_couplings": None if sampler.clamp_couplings_ is None else sampler.clamp_couplings_.to_dict(),
         "clamp_map_wall_s": sw_clamp.seconds,
-        "warmup_wall_s": sw_warm.seconds,
+        "warmup_wall_s": warm_s,
         "sampler": {
             "dt_ms": sampler.dt,
             "sample_interval_ms": sampler.sample_interval,

@@ -82,7 +82,6 @@ Run::
 
 from __future__ import annotations
 
-import gc
 import math
 
 import numpy as np
@@ -94,6 +93,7 @@ from _common import (
     paragraph,
     parse_args,
     print_report,
+    timed_sample,
     write_json,
 )
 
@@ -260,21 +260,20 @@ def summarize(result, bm: ls.BoltzmannMachine, modes: ls.Modes) -> dict:
     }
 
 
-def timed_sample(sampler: ls.LIFSampler, settings: dict, seed: int, **kwargs):
-    gc.collect()  # see accuracy.py: keeps the timed run free of a recompile
-    with Stopwatch() as sw:
-        result = sampler.sample(
-            settings["duration_ms"],
-            n_chains=settings["n_chains"],
-            seed=seed,
-            burn_in=settings["burn_in_ms"],
-            **kwargs,
-        )
-    return result, sw.seconds
+def run(sampler: ls.LIFSampler, settings: dict, seed: int, **kwargs):
+    """A timed run with the study's duration, chains and burn-in."""
+    return timed_sample(
+        sampler,
+        settings["duration_ms"],
+        n_chains=settings["n_chains"],
+        seed=seed,
+        burn_in=settings["burn_in_ms"],
+        **kwargs,
+    )
 
 
 def run_control(sampler, bm, modes, settings: dict, seed: int, thin: int) -> dict:
-    result, wall = timed_sample(sampler, settings, seed)
+    result, wall = run(sampler, settings, seed)
     out = {"seed": seed, "all": summarize(result, bm, modes), "wall_s": wall, "thin": thin}
     out["thinned"] = summarize(result.isel(draw=slice(0, None, thin)), bm, modes)
     return out
@@ -290,7 +289,7 @@ def run_rhythm(bm, modes, control, frequency, amplitude, settings, seed, cache_d
         cache_dir=cache_dir,
         progress=False,
     )
-    result, wall = timed_sample(sampler, settings, seed, phase_window="all")
+    result, wall = run(sampler, settings, seed, phase_window="all")
     hot = COLD_RATE + 2 * amplitude
     out = {
         "seed": seed,
@@ -520,9 +519,9 @@ def main(argv=None) -> int:
         log("warm-up runs (compile the stationary and the oscillating network on first use) ...")
         with Stopwatch() as sw_warm:
             warm = dict(settings, duration_ms=10.0, burn_in_ms=0.0)
-            timed_sample(control, warm, 0)
+            run(control, warm, 0)
             f0, a0 = settings["frequencies_hz"][0], settings["amplitudes_hz"][0]
-            timed_sample(
+            run(
                 ls.LIFSampler(
                     bm,
                     noise=rhythm(f0, a0),

@@ -54,7 +54,7 @@ import xarray as xr
 from .divergence import DEFAULT_PSEUDO_COUNT, KLDivergence, dkl_vs_time, kl_divergence
 from .evidence import MIN_CLAMP_AGREEMENT, clamp_agreement, conditioned, leaking
 from .inference_data import _target_for, as_result
-from .results import joint_indices, sample_interval
+from .results import sample_interval, state_counts
 from .targets import MAX_EXACT_UNITS, BoltzmannMachine, indices_to_states
 
 __all__ = ["Diagnostics", "DiagnosticsWarning", "diagnose", "compare", "MIN_DRAWS"]
@@ -379,8 +379,7 @@ def diagnose(
         )
     if exact:
         p = target.probabilities()
-        idx = joint_indices(result)
-        counts = np.bincount(idx.ravel(), minlength=p.size)
+        counts = state_counts(result)
         q = counts / counts.sum()
         divergence = kl_divergence(p, counts, pseudo_count=pseudo_count)
         tvd = 0.5 * float(np.abs(q - p).sum())

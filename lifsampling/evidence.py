@@ -53,6 +53,9 @@ __all__ = [
 #: below this fraction of draws showing the observed value, a clamp is reported as leaking
 MIN_CLAMP_AGREEMENT = 0.999
 
+#: default clamp strength of :class:`LIFSampler` (bias units beyond the unit's total coupling)
+CLAMP_STRENGTH = 20.0
+
 
 class ClampLeakWarning(UserWarning):
     """A clamped unit did not show its observed value often enough."""
@@ -103,6 +106,32 @@ def check_evidence(
     return dict(sorted(out.items()))
 
 
+def holds(states: np.ndarray, assignment: Mapping[int, int]) -> np.ndarray:
+    """Whether each state (units along the last axis) takes the values of ``assignment``.
+
+    All True for an empty assignment.
+
+    Examples
+    --------
+    >>> holds(np.array([[1, 0], [1, 1]]), {0: 1, 1: 0})
+    array([ True, False])
+    """
+    states = np.asarray(states)
+    out = np.ones(states.shape[:-1], dtype=bool)
+    for k, v in assignment.items():
+        out &= states[..., k] == v
+    return out
+
+
+def clamped_v_rest(calibration: Any, value: int, reach: float) -> float:
+    """Leak potential [mV] of a neuron clamped to ``value``: ``v_p05 ± α · reach``.
+
+    ``reach`` is the clamp strength plus the total coupling ``Σ_j |W_kj|`` of
+    the unit, in units of the Boltzmann bias.
+    """
+    return calibration.v_p05 + (1 if value else -1) * calibration.alpha * reach
+
+
 def free_units(n_units: int, evidence: Mapping[int, int]) -> np.ndarray:
     """Indices of the units not in ``evidence``."""
     return np.array([k for k in range(n_units) if k not in evidence], dtype=int)
@@ -140,8 +169,12 @@ def evidence_of(result: xr.Dataset) -> dict[int, int]:
 def clamp_agreement(result: xr.Dataset, evidence: Mapping[int, int] | None = None) -> dict[int, float]:
     """Fraction of draws (all chains) in which each clamped unit shows its observed value."""
     ev = evidence_of(result) if evidence is None else check_evidence(evidence, result.sizes["unit"])
-    states = result.states.values
-    return {k: float(np.mean(states[:, :, k] == v)) for k, v in ev.items()}
+    return agreement_of(result.states.values, ev)
+
+
+def agreement_of(states: np.ndarray, evidence: Mapping[int, int]) -> dict[int, float]:
+    """Fraction of draws of a ``(chain, draw, unit)`` array in which each clamped unit shows its value."""
+    return {k: float(np.mean(holds(states, {k: v}))) for k, v in evidence.items()}
 
 
 def leaking(agreement: Mapping[int, float]) -> dict[int, float]:

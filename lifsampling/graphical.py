@@ -39,7 +39,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import comb, logsumexp
 
-from .evidence import check_evidence
+from .evidence import check_evidence, holds
 from .targets import MAX_EXACT_UNITS, BoltzmannMachine, all_states
 
 __all__ = ["FactorGraph", "BayesianNetwork", "CompiledModel", "compile_to_boltzmann"]
@@ -250,8 +250,7 @@ class BayesianNetwork(FactorGraph):
         p = self.probabilities()
         states = all_states(self.n_variables)
         ev = self.evidence(observed or {})
-        mask = np.all([states[:, k] == val for k, val in ev.items()], axis=0) if ev else np.ones(p.size, bool)
-        post = p * mask
+        post = p * holds(states, ev)
         m = post @ states.astype(float) / post.sum()
         return dict(zip(self.variables, m.tolist(), strict=True))
 
@@ -410,14 +409,11 @@ class CompiledModel:
         if self.n_variables <= MAX_EXACT_UNITS:
             states = all_states(self.n_variables)
             p = self.marginal_probabilities()
-            if ev:
-                p = p * np.all([states[:, k] == v for k, v in ev.items()], axis=0)
+            p = p * holds(states, ev)
             p = p / p.sum()
             free = out["units"]
             best = int(np.argmax(p))
-            sampled = np.all(
-                [states[:, k] == int(c) for k, c in zip(free, out["state"], strict=True)], axis=0
-            )
+            sampled = holds(states, {k: int(c) for k, c in zip(free, out["state"], strict=True)})
             out["exact_state"] = "".join(str(states[best, k]) for k in free)
             out["exact_probability"] = float(p[best])
             out["sampled_state_exact_probability"] = float(p[sampled & (p > 0)].sum())

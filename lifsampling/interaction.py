@@ -34,6 +34,7 @@ from ._network import SIMULATION_VERSION
 from ._seeding import derive_seed
 from ._units import positive, steps, to_float
 from .calibration import Calibration, CalibrationMismatchError
+from .evidence import CLAMP_STRENGTH, clamped_v_rest
 from .targets import BoltzmannMachine, states_to_indices
 
 __all__ = ["InteractionCalibration", "calibrate_interactions"]
@@ -187,19 +188,6 @@ class InteractionCalibration:
         return f"InteractionCalibration({self.synapses}, W requested→realised: {ratios})"
 
 
-#: clamp strength of :class:`LIFSampler` (bias units beyond the unit's total coupling)
-CLAMP_STRENGTH = 20.0
-
-
-def clamp_on_v_rest(calibration: Calibration, reach: float) -> float:
-    """Leak potential [mV] of a neuron clamped to 1 whose bias is ``reach`` above p = 1/2.
-
-    ``reach`` is the clamp strength plus the total coupling ``Σ_j |W_kj|`` of
-    the unit; clamped to 0 is the mirror image ``v_p05 − α · reach``.
-    """
-    return calibration.v_p05 + calibration.alpha * reach
-
-
 def log_odds_ratio(states: np.ndarray, pseudo_count: float = 0.5) -> float:
     """``ln(p₁₁ p₀₀ / p₀₁ p₁₀)`` of two-unit states (…, 2), with a pseudo-count per cell."""
     c = np.bincount(states_to_indices(states).ravel(), minlength=4) + pseudo_count
@@ -327,7 +315,7 @@ def calibrate_interactions(
         grid = np.concatenate([grid, [0.0]])  # the last group: zero weight, the baseline
     lifs = [boltzmann_to_lif(BoltzmannMachine([[0.0, w], [w, 0.0]], [0.0, 0.0]), calibration) for w in grid]
     if presynaptic == "clamped":
-        on = clamp_on_v_rest(calibration, CLAMP_STRENGTH + mags.max())
+        on = clamped_v_rest(calibration, 1, CLAMP_STRENGTH + mags.max())
         for lif in lifs:
             lif.v_rest[0] = on
             lif.w_exc[1, 0] = lif.w_inh[1, 0] = 0.0  # only the synapse onto the free neuron

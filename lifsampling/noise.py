@@ -120,6 +120,28 @@ def _weight(value: Any, name: str) -> tuple[float, str | None]:
     return to_float(value, "uS", name), None
 
 
+def _rate_variables(neuron: NeuronParameters) -> list[str]:
+    """Model lines of the mean rates and weights of a two-stream Poisson background."""
+    unit = "siemens" if neuron.conductance_based else "amp"
+    return [
+        "nu_bg_e : Hz (shared, constant)",
+        "nu_bg_i : Hz (shared, constant)",
+        f"w_bg_e : {unit} (shared, constant)",
+        f"w_bg_i : {unit} (shared, constant)",
+    ]
+
+
+def _set_rates(group: Any, noise: PoissonNoise, neuron: NeuronParameters) -> None:
+    """Set the variables of :func:`_rate_variables` on a Brian2 group from ``noise``."""
+    import brian2 as b2
+
+    wunit = b2.uS if neuron.conductance_based else b2.nA
+    group.nu_bg_e = noise.rate_exc * b2.Hz
+    group.nu_bg_i = noise.rate_inh * b2.Hz
+    group.w_bg_e = noise.weight_exc * wunit
+    group.w_bg_i = noise.weight_inh * wunit
+
+
 class PoissonNoise(NoiseSource):
     """Private Poisson background: each neuron has its own E and I sources.
 
@@ -222,13 +244,7 @@ class PoissonNoise(NoiseSource):
         }
 
     def neuron_equations(self, neuron: NeuronParameters, dt: float | None = None) -> str:
-        unit = "siemens" if neuron.conductance_based else "amp"
-        lines = [
-            "nu_bg_e : Hz (shared, constant)",
-            "nu_bg_i : Hz (shared, constant)",
-            f"w_bg_e : {unit} (shared, constant)",
-            f"w_bg_i : {unit} (shared, constant)",
-        ]
+        lines = _rate_variables(neuron)
         for x, cdf in self._tables(dt).items():
             if cdf is not None:
                 lines += [f"cdf_bg_{x}_{k} : 1 (shared, constant)" for k in range(len(cdf))]
@@ -238,11 +254,7 @@ class PoissonNoise(NoiseSource):
         import brian2 as b2
 
         self.check_compatible(neuron)
-        wunit = b2.uS if neuron.conductance_based else b2.nA
-        group.nu_bg_e = self.rate_exc * b2.Hz
-        group.nu_bg_i = self.rate_inh * b2.Hz
-        group.w_bg_e = self.weight_exc * wunit
-        group.w_bg_i = self.weight_inh * wunit
+        _set_rates(group, self, neuron)
         code = []
         targets = dict(zip("ei", input_variables(neuron), strict=True))
         for x, cdf in self._tables(float(group.clock.dt / b2.ms)).items():
@@ -384,31 +396,18 @@ class OscillatingPoissonNoise(NoiseSource):
         return np.mod(cycles, 1.0)
 
     def neuron_equations(self, neuron: NeuronParameters, dt: float | None = None) -> str:
-        unit = "siemens" if neuron.conductance_based else "amp"
-        return (
-            "\n".join(
-                [
-                    "nu_bg_e : Hz (shared, constant)",
-                    "nu_bg_i : Hz (shared, constant)",
-                    f"w_bg_e : {unit} (shared, constant)",
-                    f"w_bg_i : {unit} (shared, constant)",
-                    "osc_depth : 1 (shared, constant)",
-                    "osc_freq : Hz (shared, constant)",
-                    "osc_phase : 1 (shared, constant)",
-                ]
-            )
-            + "\n"
-        )
+        lines = _rate_variables(neuron)
+        lines += [
+            f"osc_{name} : {unit} (shared, constant)"
+            for name, unit in (("depth", 1), ("freq", "Hz"), ("phase", 1))
+        ]
+        return "\n".join(lines) + "\n"
 
     def build(self, group: Any, neuron: NeuronParameters) -> list:
         import brian2 as b2
 
         self.check_compatible(neuron)
-        wunit = b2.uS if neuron.conductance_based else b2.nA
-        group.nu_bg_e = self.base.rate_exc * b2.Hz
-        group.nu_bg_i = self.base.rate_inh * b2.Hz
-        group.w_bg_e = self.base.weight_exc * wunit
-        group.w_bg_i = self.base.weight_inh * wunit
+        _set_rates(group, self.base, neuron)
         group.osc_depth = self.relative_amplitude
         group.osc_freq = self.frequency * b2.Hz
         group.osc_phase = self.phase_offset

@@ -211,7 +211,10 @@ def plot_autocorrelation(idata: Any, ax: Any = None, max_lag: float | None = Non
     ax = _axes(ax)
     post = idata.posterior
     n_draws = post.sizes["draw"]
-    interval = float(post.time.values[1] - post.time.values[0]) if "time" in post.coords else 1.0
+    from .results import sample_interval
+
+    known = "time" in post.coords or "sample_interval_ms" in post.attrs
+    interval = sample_interval(post) if known else 1.0  # [ms]; in draws if the result says nothing
     states = post.states.values.astype(float)
     acf = np.array(
         [[az.autocorr(states[c, :, k]) for c in range(states.shape[0])] for k in range(states.shape[2])]

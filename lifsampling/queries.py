@@ -28,9 +28,9 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from .evidence import check_evidence, condition, evidence_of, free_units
+from .evidence import check_evidence, condition, evidence_of, free_units, holds
 from .inference_data import _target_for, as_result
-from .targets import MAX_EXACT_UNITS, BoltzmannMachine, all_states
+from .targets import MAX_EXACT_UNITS, BoltzmannMachine, all_states, states_to_indices
 
 __all__ = ["Estimate", "posterior_marginals", "probability", "map_state"]
 
@@ -91,9 +91,7 @@ def _exact_conditional(target: BoltzmannMachine | None, evidence: Mapping[int, i
         return None
     p = target.probabilities()
     if evidence:
-        states = all_states(target.n_units)
-        mask = np.all([states[:, k] == v for k, v in evidence.items()], axis=0)
-        p = p * mask
+        p = p * holds(all_states(target.n_units), evidence)
         p = p / p.sum()
     return p
 
@@ -188,11 +186,9 @@ def probability(
     a = check_evidence(event, K, what="event", allow_all=True)
     b = check_evidence(given, K, what="given", allow_all=True)
     states = result.states.values
-    ind_a = (
-        np.all([states[:, :, k] == v for k, v in a.items()], axis=0) if a else np.ones(states.shape[:2], bool)
-    )
+    ind_a = holds(states, a)
     if b:
-        ind_b = np.all([states[:, :, k] == v for k, v in b.items()], axis=0)
+        ind_b = holds(states, b)
         n_b = int(ind_b.sum())
         if n_b == 0:
             raise ValueError(f"the condition {b} holds in no draw; sample longer or clamp it as evidence.")
@@ -208,9 +204,8 @@ def probability(
     p = _exact_conditional(target, ev)
     if p is not None:
         s = all_states(K)
-        in_a = np.all([s[:, k] == v for k, v in a.items()], axis=0) if a else np.ones(p.size, bool)
-        in_b = np.all([s[:, k] == v for k, v in b.items()], axis=0) if b else np.ones(p.size, bool)
-        exact = float(p[in_a & in_b].sum() / p[in_b].sum())
+        in_b = holds(s, b)
+        exact = float(p[holds(s, a) & in_b].sum() / p[in_b].sum())
     return Estimate(value, mcse, exact, n_b)
 
 
@@ -236,15 +231,12 @@ def map_state(result: xr.Dataset | az.InferenceData, target: BoltzmannMachine | 
     result, target, ev = _setup(result, target)
     K = result.sizes["unit"]
     free = free_units(K, ev)
-    z = result.states.values[:, :, free].astype(np.int64)
-    weights = 1 << np.arange(len(free) - 1, -1, -1, dtype=np.int64)
-    idx = z @ weights
+    idx = states_to_indices(result.states.values[:, :, free])
     counts = np.bincount(idx.ravel(), minlength=1)
     best = int(np.argmax(counts))
-    bits = "".join(str((best >> (len(free) - 1 - i)) & 1) for i in range(len(free)))
     out: dict[str, Any] = {
         "units": [int(u) for u in result.unit.values[free]],
-        "state": bits,
+        "state": format(best, f"0{len(free)}b"),
         "frequency": float(counts[best] / idx.size),
         "mcse": _mcse((idx == best).astype(float)),
     }
@@ -252,7 +244,7 @@ def map_state(result: xr.Dataset | az.InferenceData, target: BoltzmannMachine | 
         cond = condition(target, ev) if ev else target
         p = cond.probabilities()
         exact = int(np.argmax(p))
-        out["exact_state"] = "".join(str((exact >> (len(free) - 1 - i)) & 1) for i in range(len(free)))
+        out["exact_state"] = format(exact, f"0{len(free)}b")
         out["exact_probability"] = float(p[exact])
         out["sampled_state_exact_probability"] = float(p[best]) if best < p.size else 0.0
     if math.isnan(out["mcse"]):

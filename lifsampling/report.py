@@ -36,7 +36,7 @@ from ._io import atomic_path
 from .diagnostics import Diagnostics, DiagnosticsWarning, diagnose_all, labelled_items, unique_labels
 from .evidence import conditioned, evidence_of
 from .inference_data import _target_for, as_result, to_inference_data
-from .results import joint_indices, load_result, result_target
+from .results import joint_distribution, load_result, result_target
 from .targets import MAX_EXACT_UNITS, BoltzmannMachine, load_target
 
 __all__ = ["Report", "write_report"]
@@ -249,10 +249,7 @@ def _figures(diags, results, idatas, target) -> list[tuple[str, str, str]]:
     if exact:
         fig = Figure(figsize=(11, 4))
         ax = fig.subplots()
-        sampled = {}
-        for d, r in zip(diags, results, strict=True):
-            counts = np.bincount(joint_indices(r).ravel(), minlength=2**target.n_units)
-            sampled[d.label] = counts / counts.sum()
+        sampled = {d.label: joint_distribution(r) for d, r in zip(diags, results, strict=True)}
         plot_joint(target.probabilities(), sampled, n_states=min(16, 2**target.n_units), ax=ax)
         ax.set_title("the most probable joint states")
         out.append(

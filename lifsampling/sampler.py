@@ -14,8 +14,16 @@ from ._network import DEVICES, NetworkSpec, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .calibration import Calibration, calibrate
-from .evidence import MIN_CLAMP_AGREEMENT, ClampLeakWarning, check_evidence, leaking
-from .interaction import CLAMP_STRENGTH, InteractionCalibration, calibrate_interactions, clamp_on_v_rest
+from .evidence import (
+    CLAMP_STRENGTH,
+    MIN_CLAMP_AGREEMENT,
+    ClampLeakWarning,
+    agreement_of,
+    check_evidence,
+    clamped_v_rest,
+    leaking,
+)
+from .interaction import InteractionCalibration, calibrate_interactions
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
 from .readout import StateReadout
@@ -333,9 +341,7 @@ class LIFSampler(Sampler):
         v_rest, w_exc, w_inh = lif.v_rest.copy(), lif.w_exc.copy(), lif.w_inh.copy()
         reach = self.clamp_strength + np.abs(W).sum(axis=1)
         for k, value in ev.items():
-            v_rest[k] = (
-                clamp_on_v_rest(cal, reach[k]) if value else 2 * cal.v_p05 - clamp_on_v_rest(cal, reach[k])
-            )
+            v_rest[k] = clamped_v_rest(cal, value, reach[k])
             if value:
                 w_exc[k], w_inh[k] = outgoing.w_exc[k], outgoing.w_inh[k]
         return LIFParameters(v_rest, w_exc, w_inh, lif.weight_unit)
@@ -426,7 +432,7 @@ class LIFSampler(Sampler):
             progress=self.progress,
         )
         cal = self.calibration_
-        agreement = {k: float(np.mean(states[:, :, k] == v)) for k, v in ev.items()}
+        agreement = agreement_of(states, ev)
         bad = leaking(agreement)
         if bad:
             warnings.warn(
