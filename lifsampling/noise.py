@@ -283,7 +283,19 @@ class OscillatingPoissonNoise(NoiseSource):
     Both rates are modulated by the same factor, so the E/I ratio (and with it
     the mean free membrane potential in the high-conductance state) stays fixed::
 
-        ν_e(t) = ν_e0 + A sin(2π f t + φ),    ν_i(t) = ν_i0 (1 + (A / ν_e0) sin(2π f t + φ))
+        ν_e(t) = ν_e0 + A g(t),    ν_i(t) = ν_i0 (1 + (A / ν_e0) g(t)),    -1 ≤ g ≤ 1
+
+    With ``hot_fraction = 1`` (default) the profile is a sine,
+    ``g = sin(2π f t + φ)``.  With ``hot_fraction = d < 1`` the rate rests at
+    the trough ``ν_e0 - A`` for ``1 - d`` of every period and rises in a
+    raised-cosine pulse of width ``d`` periods to ``ν_e0 + A``: a cold plateau
+    on which the network can relax before it is sampled, and a short hot
+    excursion that lets it cross barriers.  The sine is the case ``d = 1`` of
+    the same formula.  In cycles ``c = f t + φ / 2π`` the peak is at phase
+    0.25 and the trough (the centre of the plateau) at 0.75::
+
+        δ = c - 0.25 - floor(c + 0.25)          (distance from the peak, [-½, ½))
+        g = -cos(2π clip(δ / d + ½, 0, 1))
 
     The background rate acts as an effective temperature, ``T ∝ √ν`` in the
     high-conductance limit (measure it with :func:`lifsampling.temperature_map`),
@@ -291,8 +303,8 @@ class OscillatingPoissonNoise(NoiseSource):
     rhythm implements simulated tempering (Korcsak-Gorzo et al. 2022, PLoS
     Comput. Biol. 18, e1009753).  The network is calibrated and translated for
     the cold phase (:meth:`calibration_noise`, the stationary background at the
-    trough rates ``ν0 − A``), and samples are kept from a window around the
-    cold phase (``LIFSampler.sample(phase_window=...)``).
+    trough rates ``ν0 − A``), and samples are kept from a window of the cold
+    phase (:attr:`cold_window`; ``LIFSampler.sample(phase_window=...)``).
 
     Per time step each neuron receives ``Poisson(ν(t) · dt)`` events of each
     kind (Brian2's ``poisson()`` with the time-dependent mean).
@@ -307,12 +319,16 @@ class OscillatingPoissonNoise(NoiseSource):
         ``f`` [Hz], > 0.
     phase : float
         ``φ`` [rad].
+    hot_fraction : float
+        ``d``, the fraction of each period spent above the trough rate,
+        ``0 < d ≤ 1`` (1: sine).
 
     Raises
     ------
     ValueError
         If the amplitude is negative or not below the mean rate (the rate must
-        stay positive), or the frequency is not positive.
+        stay positive), the frequency is not positive, or ``hot_fraction`` is
+        outside (0, 1].
 
     Examples
     --------
@@ -321,10 +337,19 @@ class OscillatingPoissonNoise(NoiseSource):
     1000.0
     >>> float(osc.phase(75.0))                 # 75 ms into a 100 ms cycle: the trough (cold)
     0.75
+    >>> pulse = OscillatingPoissonNoise(amplitude=2000.0, frequency=2.0, hot_fraction=0.3)
+    >>> [round(float(r), 1) for r in pulse.rates([125.0, 300.0, 375.0])[0]]  # peak, plateau, plateau
+    [5000.0, 1000.0, 1000.0]
     """
 
     def __init__(
-        self, base: PoissonNoise | None = None, *, amplitude: float, frequency: float, phase: float = 0.0
+        self,
+        base: PoissonNoise | None = None,
+        *,
+        amplitude: float,
+        frequency: float,
+        phase: float = 0.0,
+        hot_fraction: float = 1.0,
     ) -> None:
         self.base = PoissonNoise.preset("sbs") if base is None else base
         if not isinstance(self.base, PoissonNoise):
@@ -343,6 +368,12 @@ class OscillatingPoissonNoise(NoiseSource):
             raise ValueError(f"frequency must be > 0 Hz, got {self.frequency}.")
         if not np.isfinite(self.phase_offset):
             raise ValueError(f"phase must be finite (radians), got {phase!r}.")
+        self.hot_fraction = float(hot_fraction)
+        if not (0.0 < self.hot_fraction <= 1.0):
+            raise ValueError(
+                f"hot_fraction must be in (0, 1] (the fraction of each period above the trough "
+                f"rate; 1 = sine), got {hot_fraction!r}."
+            )
         self.weight_kind = self.base.weight_kind
 
     @property
@@ -358,7 +389,9 @@ class OscillatingPoissonNoise(NoiseSource):
     def __repr__(self) -> str:
         return (
             f"OscillatingPoissonNoise({self.base!r}, amplitude={self.amplitude:g} Hz, "
-            f"frequency={self.frequency:g} Hz, phase={self.phase_offset:g})"
+            f"frequency={self.frequency:g} Hz, phase={self.phase_offset:g}"
+            + ("" if self.hot_fraction == 1.0 else f", hot_fraction={self.hot_fraction:g}")
+            + ")"
         )
 
     def to_dict(self) -> dict:
@@ -368,6 +401,7 @@ class OscillatingPoissonNoise(NoiseSource):
             "amplitude": self.amplitude,
             "frequency": self.frequency,
             "phase": self.phase_offset,
+            "hot_fraction": self.hot_fraction,
         }
 
     def check_compatible(self, neuron: NeuronParameters) -> None:
@@ -379,12 +413,36 @@ class OscillatingPoissonNoise(NoiseSource):
         inh = b.rate_inh - self.amplitude * b.rate_inh / b.rate_exc
         return PoissonNoise(b.rate_exc - self.amplitude, inh, b.weight_exc, b.weight_inh)
 
+    def profile(self, time: np.ndarray) -> np.ndarray:
+        """The modulation ``g(t)`` in [-1, 1] at simulation times [ms] (-1: trough, 1: peak)."""
+        c = self._cycles(time)
+        delta = c - 0.25 - np.floor(c + 0.25)
+        return -np.cos(2 * np.pi * np.clip(delta / self.hot_fraction + 0.5, 0.0, 1.0))
+
     def rates(self, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Excitatory and inhibitory rates [Hz] at simulation times [ms]."""
-        m = 1.0 + self.relative_amplitude * np.sin(
-            2 * np.pi * self.frequency * np.asarray(time) * 1e-3 + self.phase_offset
-        )
+        m = 1.0 + self.relative_amplitude * self.profile(time)
         return self.base.rate_exc * m, self.base.rate_inh * m
+
+    @property
+    def cold_window(self) -> tuple[float, float]:
+        """The default phase window of cold samples, ``(start, end)`` in cycles.
+
+        For the sine, a tenth of the period centred on the trough (0.7, 0.8).
+        For a pulse (``hot_fraction < 1``), the second half of the cold
+        plateau: the first half gives the network time to cool down after the
+        pulse (its memory of the hot phase lasts longer than one neuron's
+        time constants), the second half is sampled.
+        """
+        from .tempering import COLD_WINDOW
+
+        if self.hot_fraction == 1.0:
+            return (0.75 - COLD_WINDOW / 2, 0.75 + COLD_WINDOW / 2)
+        end = 1.25 - self.hot_fraction / 2  # where the next pulse begins
+        return (0.75, round(end - 1.0 if end > 1.0 else end, 12))
+
+    def _cycles(self, time: np.ndarray) -> np.ndarray:
+        return self.frequency * np.asarray(time, dtype=float) * 1e-3 + self.phase_offset / (2 * np.pi)
 
     def phase(self, time: np.ndarray) -> np.ndarray:
         """Phase of the rhythm in cycles, ``[0, 1)``, at simulation times [ms].
@@ -392,14 +450,13 @@ class OscillatingPoissonNoise(NoiseSource):
         0 is where the modulation rises through its mean, 0.25 the peak (hot),
         0.75 the trough (cold).
         """
-        cycles = self.frequency * np.asarray(time, dtype=float) * 1e-3 + self.phase_offset / (2 * np.pi)
-        return np.mod(cycles, 1.0)
+        return np.mod(self._cycles(time), 1.0)
 
     def neuron_equations(self, neuron: NeuronParameters, dt: float | None = None) -> str:
         lines = _rate_variables(neuron)
         lines += [
             f"osc_{name} : {unit} (shared, constant)"
-            for name, unit in (("depth", 1), ("freq", "Hz"), ("phase", 1))
+            for name, unit in (("depth", 1), ("freq", "Hz"), ("phase", 1), ("hot", 1))
         ]
         return "\n".join(lines) + "\n"
 
@@ -411,10 +468,13 @@ class OscillatingPoissonNoise(NoiseSource):
         group.osc_depth = self.relative_amplitude
         group.osc_freq = self.frequency * b2.Hz
         group.osc_phase = self.phase_offset
+        group.osc_hot = self.hot_fraction
         e, i = input_variables(neuron)
         code = "\n".join(
             [
-                "m_bg = 1 + osc_depth * sin(2 * pi * osc_freq * t + osc_phase)",
+                "c_bg = osc_freq * t + osc_phase / (2 * pi)",
+                "x_bg = clip((c_bg - 0.25 - floor(c_bg + 0.25)) / osc_hot + 0.5, 0, 1)",
+                "m_bg = 1 - osc_depth * cos(2 * pi * x_bg)",
                 f"{e} += w_bg_e * poisson(nu_bg_e * m_bg * dt)",
                 f"{i} += w_bg_i * poisson(nu_bg_i * m_bg * dt)",
             ]

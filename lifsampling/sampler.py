@@ -392,9 +392,10 @@ class LIFSampler(Sampler):
         phase_window : (start, end), "cold" or "all"
             With a rhythmic background (:class:`OscillatingPoissonNoise`): keep
             only the draws whose phase (in cycles, 0.75 = trough) lies in
-            ``[start, end)`` (wrapping around 1).  ``"cold"`` (default) keeps a
-            tenth of the period centred on the trough, where the network has the
-            temperature it was translated for; ``"all"`` keeps every draw.  The
+            ``[start, end)`` (wrapping around 1).  ``"cold"`` (default) keeps the
+            rhythm's :attr:`~OscillatingPoissonNoise.cold_window`, where the
+            network has the temperature it was translated for; ``"all"`` keeps
+            every draw.  The
             result records the ``phase`` of every kept draw and the window.
             Ignored for stationary backgrounds.
 
@@ -406,7 +407,7 @@ class LIFSampler(Sampler):
         """
         run = check_run(duration, n_chains, burn_in)
         ev = check_evidence(evidence, self.target.n_units)
-        window = check_phase_window(phase_window)
+        window = check_phase_window(phase_window, getattr(self.noise, "cold_window", None))
         steps(run.duration, self.sample_interval, "duration", "sample_interval")
         steps(run.burn_in, self.dt, "burn_in")
         if self.lif_parameters_ is None:

@@ -38,13 +38,20 @@ __all__ = ["TemperatureMap", "temperature_map", "phase_gate", "COLD_WINDOW"]
 COLD_WINDOW = 0.1
 
 
-def check_phase_window(window: tuple[float, float] | str) -> tuple[float, float] | None:
-    """A phase window as ``(start, end)`` in cycles; ``"cold"`` → the trough window, ``"all"`` → None."""
+def check_phase_window(
+    window: tuple[float, float] | str, cold: tuple[float, float] | None = None
+) -> tuple[float, float] | None:
+    """A phase window as ``(start, end)`` in cycles; ``"all"`` → None.
+
+    ``"cold"`` → ``cold``, the rhythm's own cold window
+    (:attr:`OscillatingPoissonNoise.cold_window`), by default a tenth of the
+    period centred on the trough.
+    """
     if isinstance(window, str):
         if window == "all":
             return None
         if window == "cold":
-            return (0.75 - COLD_WINDOW / 2, 0.75 + COLD_WINDOW / 2)
+            return (0.75 - COLD_WINDOW / 2, 0.75 + COLD_WINDOW / 2) if cold is None else tuple(cold)
         raise ValueError(f"phase_window must be (start, end) in cycles, 'cold' or 'all'; got {window!r}.")
     try:
         start, end = (float(x) for x in window)
@@ -69,7 +76,8 @@ def phase_gate(result: Any, window: tuple[float, float] | str = "cold") -> Any:
     For runs sampled with ``phase_window="all"`` under a rhythmic background
     (:class:`lifsampling.OscillatingPoissonNoise`): the same selection as
     sampling with ``phase_window=window`` directly, so one run serves several
-    windows.
+    windows.  ``"cold"`` is the cold window of the rhythm the result was
+    sampled with (recorded in its ``noise`` attribute).
 
     Examples
     --------
@@ -83,7 +91,7 @@ def phase_gate(result: Any, window: tuple[float, float] | str = "cold") -> Any:
         raise ValueError(
             "the result records no phase: sample with a rhythmic background and phase_window='all'."
         )
-    w = check_phase_window(window)
+    w = check_phase_window(window, _recorded_cold_window(result))
     if w is None:
         return result
     keep = np.flatnonzero(in_window(result.phase.values, w))
@@ -93,6 +101,18 @@ def phase_gate(result: Any, window: tuple[float, float] | str = "cold") -> Any:
     gated = gated.assign_coords(draw=np.arange(keep.size))
     gated.attrs["phase_window"] = json.dumps(list(w))
     return gated
+
+
+def _recorded_cold_window(result: Any) -> tuple[float, float] | None:
+    """The cold window of the rhythm recorded in a result's attributes (None if none is)."""
+    from .noise import noise_from_dict
+
+    recorded = result.attrs.get("noise")
+    if isinstance(recorded, str):
+        recorded = json.loads(recorded)
+    if not isinstance(recorded, dict):
+        return None
+    return getattr(noise_from_dict(recorded), "cold_window", None)
 
 
 @dataclass(frozen=True)

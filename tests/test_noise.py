@@ -5,6 +5,7 @@ from __future__ import annotations
 import brian2 as b2
 import numpy as np
 import pytest
+from _helpers import conductance_samples, filtered_count_moments
 
 import lifsampling as ls
 from lifsampling.noise import InputComponent, input_variables, noise_from_dict
@@ -109,50 +110,15 @@ def test_count_table_falls_back_to_brian_poisson_for_large_means():
     assert ls.PoissonNoise().count_cdf(2.5) is None
 
 
-def _conductance_samples(noise, neuron, dt_ms, n=400, steps=20_000):
-    """Excitatory input conductance of ``n`` unconnected, silent neurons driven by ``noise``."""
-    import brian2 as b2
-
-    from lifsampling._network import neuron_equations
-
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"  # no compilation for this small check
-    try:
-        b2.seed(11)
-        group = b2.NeuronGroup(
-            n,
-            neuron_equations(neuron, noise, dt_ms),
-            method="exponential_euler",
-            dt=dt_ms * b2.ms,
-            name="noise_statistics_neurons",
-        )
-        group.C_m, group.g_l = neuron.cm * b2.nF, neuron.g_l * b2.uS
-        group.tau_syn_e = group.tau_syn_i = neuron.tau_syn_E * b2.ms
-        group.E_e, group.E_i = neuron.e_rev_E * b2.mV, neuron.e_rev_I * b2.mV
-        group.E_L = group.V = -90 * b2.mV
-        objects = noise.build(group, neuron)
-        mon = b2.StateMonitor(group, "g_e", record=True, dt=1 * b2.ms, when="end")
-        net = b2.Network(group, *objects, mon)
-        net.run(steps * dt_ms * b2.ms, namespace={})
-        return np.asarray(mon.g_e_ / 1e-6)[:, 100:]  # µS, after 100 ms of warm-up
-    finally:
-        b2.prefs.codegen.target = old
-
-
-def _expected(weight, mean_count, var_count, dt_ms, tau_ms):
-    a = np.exp(-dt_ms / tau_ms)  # decay per step; the count is added once per step
-    return weight * mean_count / (1 - a), weight**2 * var_count / (1 - a**2)
-
-
 @pytest.mark.parametrize(
     ("rate", "dt_ms"),
     [(3000.0, 0.1), (30_000.0, 0.1)],  # mean 0.3 per step (CDF table) and 3.0 (Brian2's poisson())
 )
 def test_poisson_background_has_poisson_statistics(sbs_neuron, rate, dt_ms):
     noise = ls.PoissonNoise(rate_exc=rate, rate_inh=rate, weight_exc=0.001, weight_inh=0.001)
-    g = _conductance_samples(noise, sbs_neuron, dt_ms, steps=int(1500 / dt_ms))
+    g = conductance_samples(noise, sbs_neuron, dt_ms, steps=int(1500 / dt_ms))
     lam = rate * dt_ms * 1e-3
-    mean, var = _expected(0.001, lam, lam, dt_ms, sbs_neuron.tau_syn_E)
+    mean, var = filtered_count_moments(0.001, lam, lam, dt_ms, sbs_neuron.tau_syn_E)
     assert g.mean() == pytest.approx(mean, rel=0.015)
     assert g.var() == pytest.approx(var, rel=0.04)
 
@@ -167,10 +133,10 @@ def test_capped_counts_have_the_smaller_bernoulli_variance(sbs_neuron):
         def count_cdf(self, mean):
             return np.array([1.0 - mean])
 
-    g = _conductance_samples(Capped(), sbs_neuron, 0.1, steps=15_000)
+    g = conductance_samples(Capped(), sbs_neuron, 0.1, steps=15_000)
     lam = 0.3
-    mean, var_bernoulli = _expected(0.001, lam, lam * (1 - lam), 0.1, sbs_neuron.tau_syn_E)
-    _, var_poisson = _expected(0.001, lam, lam, 0.1, sbs_neuron.tau_syn_E)
+    mean, var_bernoulli = filtered_count_moments(0.001, lam, lam * (1 - lam), 0.1, sbs_neuron.tau_syn_E)
+    _, var_poisson = filtered_count_moments(0.001, lam, lam, 0.1, sbs_neuron.tau_syn_E)
     assert g.mean() == pytest.approx(mean, rel=0.015)
     assert g.var() == pytest.approx(var_bernoulli, rel=0.04)
     assert abs(g.var() - var_poisson) > 0.2 * var_poisson

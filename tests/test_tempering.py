@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from _helpers import conductance_samples, filtered_count_moments
 
 import lifsampling as ls
 from lifsampling.noise import noise_from_dict
@@ -20,6 +23,9 @@ from lifsampling.tempering import in_window, phase_gate
         (dict(amplitude=100.0, frequency=0.0), "frequency must be > 0"),
         (dict(amplitude=100.0, frequency=-5.0), "frequency must be > 0"),
         (dict(amplitude=100.0, frequency=5.0, phase=np.inf), "phase must be finite"),
+        (dict(amplitude=100.0, frequency=5.0, hot_fraction=0.0), "hot_fraction must be in"),
+        (dict(amplitude=100.0, frequency=5.0, hot_fraction=1.5), "hot_fraction must be in"),
+        (dict(amplitude=100.0, frequency=5.0, hot_fraction=np.nan), "hot_fraction must be in"),
     ],
 )
 def test_bad_rhythms_are_refused(kwargs, message):
@@ -41,6 +47,49 @@ def test_rhythm_rates_phase_and_cold_noise():
     assert noise_from_dict(osc.to_dict()) == osc
     assert ls.PoissonNoise().calibration_noise() == ls.PoissonNoise()
     assert ls.PoissonNoise().phase(np.arange(3.0)) is None
+
+
+def test_pulse_profile_rests_at_the_trough_between_pulses():
+    base = ls.PoissonNoise(3000.0, 1500.0)
+    sine = ls.OscillatingPoissonNoise(base, amplitude=1200.0, frequency=5.0, phase=0.4)
+    t = np.linspace(0, 400, 40_001)
+    np.testing.assert_allclose(  # hot_fraction = 1 is the sine
+        sine.rates(t)[0], 3000.0 + 1200.0 * np.sin(2 * np.pi * 5.0 * t * 1e-3 + 0.4), atol=1e-9
+    )
+    pulse = ls.OscillatingPoissonNoise(base, amplitude=1200.0, frequency=5.0, phase=0.4, hot_fraction=0.3)
+    e, i = pulse.rates(t)
+    np.testing.assert_allclose(e / i, 2.0)
+    phase = pulse.phase(t)
+    distance = np.abs((phase - 0.25 + 0.5) % 1.0 - 0.5)  # cycles from the peak
+    hot = distance < 0.15
+    np.testing.assert_allclose(e[~hot], 1800.0)  # 70 % of the period at the trough rate
+    assert hot.mean() == pytest.approx(0.3, abs=1e-3)
+    assert np.all(e[hot] > 1800.0) and e.max() == pytest.approx(4200.0, rel=1e-6)
+    assert pulse.phase(t[np.argmax(e)]) == pytest.approx(0.25, abs=1e-4)
+    assert np.abs(np.diff(e)).max() < 2.0  # continuous: no jump at the pulse's edges
+    assert pulse.calibration_noise() == sine.calibration_noise()
+    assert noise_from_dict(pulse.to_dict()) == pulse and "hot_fraction=0.3" in repr(pulse)
+    assert sine.cold_window == pytest.approx((0.7, 0.8))
+    assert pulse.cold_window == (0.75, 0.1)  # second half of the plateau [0.4, 1.1)
+    half = ls.OscillatingPoissonNoise(base, amplitude=1200.0, frequency=5.0, hot_fraction=0.5)
+    assert half.cold_window == (0.75, 1.0)
+
+
+def test_simulated_pulse_follows_its_profile(sbs_neuron):
+    """The generated Brian2 code drives the neurons with the rates of ``rates()``."""
+    base = ls.PoissonNoise(3000.0, 3000.0, 0.001, 0.001)
+    pulse = ls.OscillatingPoissonNoise(base, amplitude=2000.0, frequency=10.0, hot_fraction=0.3)
+    g = conductance_samples(pulse, sbs_neuron, 0.1, n=200, steps=8_000)  # 800 ms
+    phase = pulse.phase(100.0 + np.arange(1, g.shape[1] + 1))  # samples at the end of each ms
+    tau = sbs_neuron.tau_syn_E
+
+    def level(rate):
+        return filtered_count_moments(0.001, rate * 1e-4, rate * 1e-4, 0.1, tau)[0]
+
+    late_plateau = (phase >= 0.7) & (phase < 1.0)  # > 3 tau_syn after the pulse ended at 0.4
+    assert g[:, late_plateau].mean() == pytest.approx(level(1000.0), rel=0.03)
+    near_peak = (phase >= 0.25) & (phase < 0.3)
+    assert g[:, near_peak].mean() > 2.5 * level(1000.0)
 
 
 def test_phase_windows():
@@ -74,6 +123,12 @@ def test_gated_lif_run_keeps_exactly_the_window(lif_target, calibration, tmp_pat
     np.testing.assert_array_equal(afterwards.phase.values, gated.phase.values)
     with pytest.raises(ValueError, match="records no phase"):
         phase_gate(full.drop_vars("phase"))
+    pulse = ls.OscillatingPoissonNoise(osc.base, amplitude=1500.0, frequency=10.0, hot_fraction=0.4)
+    assert pulse.cold_window == (0.75, 0.05)
+    recorded_as_pulse = full.assign_attrs(noise=json.dumps(pulse.to_dict()))
+    cold = phase_gate(recorded_as_pulse)  # "cold" is the window of the recorded rhythm
+    assert np.all((cold.phase.values >= 0.75) | (cold.phase.values < 0.05))
+    assert cold.sizes["draw"] == 300
     keep = (full.phase.values >= 0.7) & (full.phase.values < 0.8)
     assert gated.sizes["draw"] == keep.sum() == 100
     np.testing.assert_array_equal(gated.time.values, full.time.values[keep])
