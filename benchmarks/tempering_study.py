@@ -19,13 +19,17 @@ What is measured
     :class:`lifsampling.OscillatingPoissonNoise` around ``nu_0 = nu_c + A``
     with amplitude ``A``, so that the trough is the cold rate (the sampler
     calibrates for the trough, i.e. it shares the control's activation
-    function and interaction map) and the peak is ``nu_c + 2 A``; frequencies
-    ``f`` = 1, 2, 5, 10 Hz x amplitudes ``A`` = 1000, 2000, 3000 Hz, the same
-    chains, sampled time, burn-in and seed.  Each run records every draw
-    (``phase_window="all"``); the cold-phase result keeps the draws in
-    ``LIFSampler``'s default cold window, phases [0.7, 0.8) of the cycle
-    (0.75 = trough), exactly as ``phase_window="cold"`` would; a wider window
-    [0.65, 0.85) and all phases are reported too.  The effective temperature
+    function and interaction map) and the peak is ``nu_c + 2 A``; two
+    profiles (``hot_fraction``): the sine, and a pulse of width 0.3 periods
+    on a cold plateau (the rate rests at ``nu_c`` for 70 % of the period);
+    frequencies ``f`` = 1, 2, 4 Hz x amplitudes ``A`` = 2000, 4000, 6000 Hz,
+    the same chains, sampled time, burn-in and seed.  Each run records every
+    draw (``phase_window="all"``); the cold-phase result keeps the draws in
+    the rhythm's cold window, exactly as ``phase_window="cold"`` would: for
+    the sine phases [0.7, 0.8) of the cycle (0.75 = trough), for the pulse
+    the second half of the plateau, [0.75, 0.1) (the first half lets the
+    network cool down); a wider window ([0.65, 0.85) for the sine, the whole
+    plateau [0.4, 0.1) for the pulse) and all phases are reported too.  The effective temperature
     ratio of peak to trough, ``T_W(nu_c + 2A) / T_W(nu_c)``, comes from
     :func:`lifsampling.temperature_map` (one calibration per rate, cached).
 
@@ -42,10 +46,11 @@ What is measured
     estimator's pseudo-count floor (~ #states / 2N) from sampling quality.
 
     Robustness: the control and one headline setting (``--headline``, default
-    f = 2 Hz, A = 3000 Hz) are repeated with further seeds (``--seeds``:
-    the first is the sweep's seed), because a control whose chains hardly
-    switch has a DKL set by how its 8 chains happened to split between the
-    two modes during burn-in.
+    the pulse at f = 2 Hz, A = 6000 Hz) are repeated with 10 seeds
+    (``--seeds``: the first is the sweep's seed), because a control whose
+    chains hardly switch has a DKL set by how its 8 chains happened to split
+    between the two modes during burn-in: it ranges from the translation's
+    own error (an even 4/4 split) to several times that.
 
     Tilted target (``--tilt``, default 0.2; 0 skips it): the same machine
     with ``b + tilt`` in the first cluster, so that the modes have unequal
@@ -72,10 +77,11 @@ wall times are pure sampling.
 Run::
 
     python benchmarks/tempering_study.py [--quick] [--duration MS] [--chains N] [--seeds S [S ...]]
-        [--frequencies F [F ...]] [--amplitudes A [A ...]] [--headline F A] [--coupling W] [--tilt D]
+        [--frequencies F [F ...]] [--amplitudes A [A ...]] [--hot-fractions D [D ...]]
+        [--headline F A D] [--coupling W] [--tilt D]
         [--out results/tempering_study.json]
 
-``--quick``: f = 5 and 10 Hz, A = 2000 Hz, 2 chains x 1000 ms, seeds 1 and
+``--quick``: f = 5 and 10 Hz, A = 2000 Hz, both profiles, 2 chains x 1000 ms, seeds 1 and
 2, short calibrations (a smoke test; its numbers are not meaningful).
 ``--cache-dir``: lifsampling cache for the calibrations (default: lifsampling's own).
 """
@@ -105,33 +111,32 @@ N_PER_CLUSTER = 5
 COLD_RATE = 1000.0  # Hz, excitatory and inhibitory
 NOISE_WEIGHT = 0.001  # µS, excitatory and inhibitory (the sbs preset's)
 CENTRE = 0.75  # phase of the trough, cycles
-WINDOWS = {
-    "cold": (CENTRE - COLD_WINDOW / 2, CENTRE + COLD_WINDOW / 2),  # LIFSampler's phase_window="cold"
-    "wide": (0.65, 0.85),
-}
+SINE_WIDE = (0.65, 0.85)
 LOW_PSEUDO_COUNT = 0.01
 SWITCH_FACTOR = 10.0
 
 FULL = {
     "coupling": 2.5,
-    "frequencies_hz": [1.0, 2.0, 5.0, 10.0],
-    "amplitudes_hz": [1000.0, 2000.0, 3000.0],
+    "frequencies_hz": [1.0, 2.0, 4.0],
+    "amplitudes_hz": [2000.0, 4000.0, 6000.0],
+    "hot_fractions": [1.0, 0.3],
     "n_chains": 8,
     "duration_ms": 100_000.0,
     "burn_in_ms": 500.0,
-    "seeds": [1, 2, 3, 4, 5],
-    "headline": [2.0, 3000.0],
+    "seeds": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    "headline": [2.0, 6000.0, 0.3],
     "tilt": 0.2,
 }
 QUICK = {
     "coupling": 2.5,
     "frequencies_hz": [5.0, 10.0],
     "amplitudes_hz": [2000.0],
+    "hot_fractions": [1.0, 0.3],
     "n_chains": 2,
     "duration_ms": 1_000.0,
     "burn_in_ms": 100.0,
     "seeds": [1, 2],
-    "headline": [5.0, 2000.0],
+    "headline": [5.0, 2000.0, 0.3],
     "tilt": 0.2,
 }
 #: quick mode: short measurements in place of the calibrate()/calibrate_interactions() defaults
@@ -177,10 +182,18 @@ def add_arguments(parser) -> None:
         f"{COLD_RATE:g} Hz (default: {FULL['amplitudes_hz']}, --quick: {QUICK['amplitudes_hz']})",
     )
     parser.add_argument(
+        "--hot-fractions",
+        type=float,
+        nargs="+",
+        default=None,
+        help=f"rhythm profiles: the fraction of each period above the trough rate, 1 = sine, d < 1 = "
+        f"a raised-cosine pulse of width d on a cold plateau (default: {FULL['hot_fractions']})",
+    )
+    parser.add_argument(
         "--headline",
         type=float,
-        nargs=2,
-        metavar=("F", "A"),
+        nargs=3,
+        metavar=("F", "A", "D"),
         default=None,
         help=f"the setting repeated over the seeds; must be in the sweep "
         f"(default: {FULL['headline']}, --quick: {QUICK['headline']})",
@@ -220,11 +233,25 @@ def cold_noise() -> ls.PoissonNoise:
     return ls.PoissonNoise(COLD_RATE, COLD_RATE, NOISE_WEIGHT, NOISE_WEIGHT)
 
 
-def rhythm(frequency: float, amplitude: float) -> ls.OscillatingPoissonNoise:
-    """Rates ``COLD_RATE + A + A sin(2π f t)``: the trough is the cold rate."""
+def rhythm(frequency: float, amplitude: float, hot_fraction: float = 1.0) -> ls.OscillatingPoissonNoise:
+    """Rates ``COLD_RATE + A + A g(t)`` (g a sine or a pulse, -1 at the trough): the trough is cold."""
     mean = COLD_RATE + amplitude
     base = ls.PoissonNoise(mean, mean, NOISE_WEIGHT, NOISE_WEIGHT)
-    return ls.OscillatingPoissonNoise(base, amplitude=amplitude, frequency=frequency)
+    return ls.OscillatingPoissonNoise(
+        base, amplitude=amplitude, frequency=frequency, hot_fraction=hot_fraction
+    )
+
+
+def windows(noise: ls.OscillatingPoissonNoise) -> dict[str, tuple[float, float]]:
+    """The rhythm's cold window (``phase_window="cold"``) and a wide one.
+
+    Wide: for the sine [0.65, 0.85); for a pulse the whole cold plateau, from
+    the end of the pulse (where the network is still cooling down) on.
+    """
+    cold = noise.cold_window
+    if noise.hot_fraction == 1.0:
+        return {"cold": cold, "wide": SINE_WIDE}
+    return {"cold": cold, "wide": (0.25 + noise.hot_fraction / 2, cold[1])}
 
 
 # -- measurements --------------------------------------------------------------
@@ -279,8 +306,9 @@ def run_control(sampler, bm, modes, settings: dict, seed: int, thin: int) -> dic
     return out
 
 
-def run_rhythm(bm, modes, control, frequency, amplitude, settings, seed, cache_dir, tmap) -> dict:
-    noise = rhythm(frequency, amplitude)
+def run_rhythm(bm, modes, control, setting, settings, seed, cache_dir, tmap) -> dict:
+    frequency, amplitude, hot_fraction = setting
+    noise = rhythm(frequency, amplitude, hot_fraction)
     sampler = ls.LIFSampler(
         bm,
         noise=noise,
@@ -295,6 +323,8 @@ def run_rhythm(bm, modes, control, frequency, amplitude, settings, seed, cache_d
         "seed": seed,
         "frequency_hz": frequency,
         "amplitude_hz": amplitude,
+        "hot_fraction": hot_fraction,
+        "profile": profile_name(hot_fraction),
         "mean_rate_hz": COLD_RATE + amplitude,
         "cold_rate_hz": COLD_RATE,
         "hot_rate_hz": hot,
@@ -305,10 +335,18 @@ def run_rhythm(bm, modes, control, frequency, amplitude, settings, seed, cache_d
         "period_ms": noise.period,
         "wall_s": wall,
     }
-    for name, window in WINDOWS.items():
+    for name, window in windows(noise).items():
         out[name] = {"window": list(window), **summarize(phase_gate(result, window), bm, modes)}
     out["all_phases"] = summarize(result, bm, modes)
     return out
+
+
+def profile_name(hot_fraction: float) -> str:
+    return "sine" if hot_fraction == 1.0 else f"pulse {hot_fraction:g}"
+
+
+def setting_name(row: dict) -> str:
+    return f"{row['profile']}, f {row['frequency_hz']:g} Hz, A {row['amplitude_hz']:g} Hz"
 
 
 def _temperature(tmap: ls.TemperatureMap, rate: float, kind: str) -> float:
@@ -347,8 +385,7 @@ def asymmetric_check(settings: dict, control: ls.LIFSampler, tmap, cache_dir) ->
     )
     seed = settings["seeds"][0]
     ctl = run_control(sampler, bm, modes, settings, seed, round(1.0 / COLD_WINDOW))
-    hf, ha = settings["headline"]
-    row = run_rhythm(bm, modes, sampler, hf, ha, settings, seed, cache_dir, tmap)
+    row = run_rhythm(bm, modes, sampler, settings["headline"], settings, seed, cache_dir, tmap)
     out = {
         "tilt": settings["tilt"],
         "b": bm.b,
@@ -361,7 +398,7 @@ def asymmetric_check(settings: dict, control: ls.LIFSampler, tmap, cache_dir) ->
     }
     log(
         f"tilted target: control occupancy {np.round(ctl['all']['occupancy'], 3).tolist()}, "
-        f"f {hf:g} A {ha:g} cold phase {np.round(row['cold']['occupancy'], 3).tolist()}, target "
+        f"{setting_name(row)} cold phase {np.round(row['cold']['occupancy'], 3).tolist()}, target "
         f"{np.round(ctl['all']['target_occupancy'], 3).tolist()} ({ctl['wall_s'] + row['wall_s']:.1f} s)"
     )
     return out
@@ -369,18 +406,28 @@ def asymmetric_check(settings: dict, control: ls.LIFSampler, tmap, cache_dir) ->
 
 # -- tables --------------------------------------------------------------------
 def sweep_table(control: dict, rows: list[dict]) -> str:
-    headers = ["f Hz", "A Hz", "peak/trough nu", "T ratio", "kept/chain", "switches", "sw/s", "sw/kept-s"]
+    headers = [
+        "profile",
+        "f Hz",
+        "A Hz",
+        "peak/trough nu",
+        "T ratio",
+        "kept/chain",
+        "switches",
+        "sw/s",
+        "sw/kept-s",
+    ]
     headers += ["x control", "visited", "occ 1111100000", "occ 0000011111", "<E>", "DKL cold", "DKL wide"]
     headers += ["DKL control", "switch ok", "DKL ok", "both"]
     c = control["all"]
     body: list = [
-        ["control", "-", 1.0, 1.0, c["draws_per_chain"], c["n_switches"], c["switch_rate_per_s"]]
+        ["control", "-", "-", 1.0, 1.0, c["draws_per_chain"], c["n_switches"], c["switch_rate_per_s"]]
         + [c["switch_rate_per_kept_s"], None, c["n_visited"], c["occupancy"][0], c["occupancy"][1]]
         + [c["mean_energy"], c["dkl_target_sampled"], None, c["dkl_target_sampled"], None, None, None]
     ]
     t = control["thinned"]
     body.append(
-        [f"control 1/{control['thin']}", "-", 1.0, 1.0, t["draws_per_chain"], t["n_switches"]]
+        [f"control 1/{control['thin']}", "-", "-", 1.0, 1.0, t["draws_per_chain"], t["n_switches"]]
         + [t["switch_rate_per_s"], t["switch_rate_per_kept_s"], None, t["n_visited"], t["occupancy"][0]]
         + [t["occupancy"][1], t["mean_energy"], t["dkl_target_sampled"], None, None, None, None, None]
     )
@@ -389,6 +436,7 @@ def sweep_table(control: dict, rows: list[dict]) -> str:
         o, v = r["cold"], r["verdict"]
         body.append(
             [
+                r["profile"],
                 f"{r['frequency_hz']:g}",
                 f"{r['amplitude_hz']:g}",
                 r["rate_ratio"],
@@ -400,7 +448,7 @@ def sweep_table(control: dict, rows: list[dict]) -> str:
             + [o["dkl_target_sampled"], r["wide"]["dkl_target_sampled"], v["control_dkl"], v["switches_ok"]]
             + [v["dkl_ok"], v["both_ok"]]
         )
-    return format_table(headers, body, digits=[3, 4, 2, 3, 6, 5, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3])
+    return format_table(headers, body, digits=[3, 3, 4, 2, 3, 6, 5, 3, 3, 3, 3, 3, 3, 4, 3, 3, 3, 3, 3, 3])
 
 
 def asymmetric_table(check: dict) -> str:
@@ -409,8 +457,8 @@ def asymmetric_table(check: dict) -> str:
     target = c["all"]["target_occupancy"]
     runs = [
         ("control, all draws", c["all"]),
-        (f"f {r['frequency_hz']:g} Hz, A {r['amplitude_hz']:g} Hz, cold window", r["cold"]),
-        (f"f {r['frequency_hz']:g} Hz, A {r['amplitude_hz']:g} Hz, all phases", r["all_phases"]),
+        (f"{setting_name(r)}, cold window", r["cold"]),
+        (f"{setting_name(r)}, all phases", r["all_phases"]),
     ]
     body = [
         [name, x["n_draws"], x["n_switches"], x["occupancy"][0], x["occupancy"][1]]
@@ -444,6 +492,7 @@ def settings_from(args) -> dict:
         ("seeds", args.seeds),
         ("frequencies_hz", args.frequencies),
         ("amplitudes_hz", args.amplitudes),
+        ("hot_fractions", args.hot_fractions),
         ("headline", args.headline),
         ("coupling", args.coupling),
         ("tilt", args.tilt),
@@ -454,9 +503,15 @@ def settings_from(args) -> dict:
         raise SystemExit("--chains must be >= 1, --duration and --coupling > 0")
     if min(settings["frequencies_hz"]) <= 0 or min(settings["amplitudes_hz"]) <= 0:
         raise SystemExit("--frequencies and --amplitudes must be > 0")
+    if not all(0 < d <= 1 for d in settings["hot_fractions"]):
+        raise SystemExit("--hot-fractions must lie in (0, 1]")
     headline = [float(x) for x in settings["headline"]]
-    if headline[0] not in settings["frequencies_hz"] or headline[1] not in settings["amplitudes_hz"]:
-        raise SystemExit(f"--headline {headline} must be one of the swept frequencies and amplitudes")
+    if (
+        headline[0] not in settings["frequencies_hz"]
+        or headline[1] not in settings["amplitudes_hz"]
+        or headline[2] not in settings["hot_fractions"]
+    ):
+        raise SystemExit(f"--headline {headline} must be one of the swept settings")
     settings["headline"] = headline
     return settings
 
@@ -520,11 +575,11 @@ def main(argv=None) -> int:
         with Stopwatch() as sw_warm:
             warm = dict(settings, duration_ms=10.0, burn_in_ms=0.0)
             run(control, warm, 0)
-            f0, a0 = settings["frequencies_hz"][0], settings["amplitudes_hz"][0]
+            f0, a0, d0 = (settings[k][0] for k in ("frequencies_hz", "amplitudes_hz", "hot_fractions"))
             run(
                 ls.LIFSampler(
                     bm,
-                    noise=rhythm(f0, a0),
+                    noise=rhythm(f0, a0, d0),
                     calibration=control.calibration_,
                     interactions=control.interactions_,
                     cache_dir=args.cache_dir,
@@ -542,28 +597,29 @@ def main(argv=None) -> int:
             f"DKL {ctl['all']['dkl_target_sampled']:.4f}, {ctl['wall_s']:.1f} s"
         )
         rows = []
-        for f in settings["frequencies_hz"]:
-            for a in settings["amplitudes_hz"]:
-                r = run_rhythm(bm, modes, control, f, a, settings, main_seed, args.cache_dir, tmap)
-                r["verdict"] = judge(r, ctl)
-                rows.append(r)
-                log(
-                    f"f {f:g} Hz, A {a:g} Hz: {r['cold']['n_switches']} cold-phase switches "
-                    f"({r['verdict']['switch_ratio']:.1f}x), DKL {r['cold']['dkl_target_sampled']:.4f}, "
-                    f"{r['wall_s']:.1f} s"
-                )
+        for d in settings["hot_fractions"]:
+            for f in settings["frequencies_hz"]:
+                for a in settings["amplitudes_hz"]:
+                    r = run_rhythm(bm, modes, control, (f, a, d), settings, main_seed, args.cache_dir, tmap)
+                    r["verdict"] = judge(r, ctl)
+                    rows.append(r)
+                    log(
+                        f"{setting_name(r)}: {r['cold']['n_switches']} cold-phase switches "
+                        f"({r['verdict']['switch_ratio']:.1f}x), DKL {r['cold']['dkl_target_sampled']:.4f}, "
+                        f"{r['wall_s']:.1f} s"
+                    )
 
-        hf, ha = settings["headline"]
-        head = next(r for r in rows if r["frequency_hz"] == hf and r["amplitude_hz"] == ha)
+        headline = tuple(settings["headline"])
+        head = next(r for r in rows if (r["frequency_hz"], r["amplitude_hz"], r["hot_fraction"]) == headline)
         per_seed = [{"seed": main_seed, "control": ctl, "rhythm": head, "verdict": head["verdict"]}]
         for seed in extra_seeds:
             c = run_control(control, bm, modes, settings, seed, thin)
-            r = run_rhythm(bm, modes, control, hf, ha, settings, seed, args.cache_dir, tmap)
+            r = run_rhythm(bm, modes, control, headline, settings, seed, args.cache_dir, tmap)
             per_seed.append({"seed": seed, "control": c, "rhythm": r, "verdict": judge(r, c)})
             v = per_seed[-1]["verdict"]
             log(
                 f"seed {seed}: control {c['all']['n_switches']} switches, DKL {v['control_dkl']:.4f}; "
-                f"f {hf:g} A {ha:g}: {r['cold']['n_switches']} switches, DKL "
+                f"{setting_name(r)}: {r['cold']['n_switches']} switches, DKL "
                 f"{r['cold']['dkl_target_sampled']:.4f} ({c['wall_s'] + r['wall_s']:.1f} s)"
             )
 
@@ -571,7 +627,9 @@ def main(argv=None) -> int:
         if settings["tilt"] != 0:
             asymmetric = asymmetric_check(settings, control, tmap, args.cache_dir)
 
-    both = [[r["frequency_hz"], r["amplitude_hz"]] for r in rows if r["verdict"]["both_ok"]]
+    both = [setting_name(r) for r in rows if r["verdict"]["both_ok"]]
+    control_dkls = [s["control"]["all"]["dkl_target_sampled"] for s in per_seed]
+    rhythm_dkls = [s["rhythm"]["cold"]["dkl_target_sampled"] for s in per_seed]
     targets = {
         "seed": main_seed,
         "switch_factor": SWITCH_FACTOR,
@@ -587,6 +645,11 @@ def main(argv=None) -> int:
         "headline_seeds_switches_ok": sum(s["verdict"]["switches_ok"] for s in per_seed),
         "headline_seeds_dkl_ok": sum(s["verdict"]["dkl_ok"] for s in per_seed),
         "headline_seeds_both_ok": sum(s["verdict"]["both_ok"] for s in per_seed),
+        "headline_seeds_mean_dkl": float(np.mean(rhythm_dkls)),
+        "headline_seeds_max_dkl": float(np.max(rhythm_dkls)),
+        "control_seeds_mean_dkl": float(np.mean(control_dkls)),
+        "control_seeds_min_dkl": float(np.min(control_dkls)),
+        "control_seeds_max_dkl": float(np.max(control_dkls)),
     }
     targets["headline_robust"] = targets["headline_seeds_both_ok"] == len(per_seed)
 
@@ -601,12 +664,15 @@ def main(argv=None) -> int:
             f"{settings['n_chains']} chains x {settings['duration_ms'] / 1000:g} s "
             f"(+{settings['burn_in_ms']:g} ms burn-in) per run, seed {main_seed}.  "
             f"Control: constant {COLD_RATE:g} Hz background.  "
-            f"Rhythm: nu(t) = {COLD_RATE:g} + A + A sin(2 pi f t), calibrated for the trough "
-            f"({COLD_RATE:g} Hz, shared with the control); 'kept/chain', switches, occupancy, <E> and "
-            f"'DKL cold' from the cold window [{WINDOWS['cold'][0]:g}, {WINDOWS['cold'][1]:g}) cycles "
-            f"(LIFSampler's phase_window='cold'), 'DKL wide' from [{WINDOWS['wide'][0]:g}, "
-            f"{WINDOWS['wide'][1]:g}); the control from all its draws ('control 1/{thin}': every "
-            f"{thin}th draw, the cold window's count).",
+            f"Rhythm: nu(t) = {COLD_RATE:g} + A + A g(t), calibrated for the trough "
+            f"({COLD_RATE:g} Hz, shared with the control); profile 'sine': g = sin(2 pi f t), "
+            "'pulse d': a raised-cosine pulse of width d periods on a cold plateau "
+            "(OscillatingPoissonNoise(hot_fraction=d)).  'kept/chain', switches, occupancy, <E> and "
+            "'DKL cold' from the rhythm's cold window (LIFSampler's phase_window='cold': "
+            f"[{CENTRE - COLD_WINDOW / 2:g}, {CENTRE + COLD_WINDOW / 2:g}) cycles for the sine, the "
+            "second half of the cold plateau for a pulse), 'DKL wide' from "
+            f"[{SINE_WIDE[0]:g}, {SINE_WIDE[1]:g}) (sine) or the whole plateau (pulse); the control "
+            f"from all its draws ('control 1/{thin}': every {thin}th draw, the sine's cold-window count).",
             "sw/s: switches per second of sampled time spanned (gaps included: the time the sampler "
             "needed); sw/kept-s: per second of kept draws.  T ratio: T_W(peak) / T_W(trough) from "
             f"temperature_map.  <E>: mean energy of the kept draws (exact {bm_mean_energy(bm):.3f}).  "
@@ -614,7 +680,7 @@ def main(argv=None) -> int:
         ),
         sweep_table(ctl, rows),
         paragraph(
-            f"Seeds: the control and the headline setting f = {hf:g} Hz, A = {ha:g} Hz repeated "
+            f"Seeds: the control and the headline setting {setting_name(head)} repeated "
             f"({n_kept} kept draws per chain); occ = occupancy of {modes.labels[0]}/{modes.labels[1]} "
             f"(target {head['cold']['target_occupancy'][0]:.3f} each)."
         ),
@@ -625,10 +691,14 @@ def main(argv=None) -> int:
                 f"settings with >= {SWITCH_FACTOR:g}x the control's switches: "
                 f"{targets['n_switches_ok']}/{len(rows)}; with a lower cold-phase DKL: "
                 f"{targets['n_dkl_ok']}/{len(rows)}; both: {targets['n_both_ok']}/{len(rows)} "
-                f"{[f'{f:g} Hz/{a:g} Hz' for f, a in both]}: {'met' if targets['passed'] else 'NOT met'}",
-                f"headline f = {hf:g} Hz, A = {ha:g} Hz meets both for "
+                f"{both}: {'met' if targets['passed'] else 'NOT met'}",
+                f"headline {setting_name(head)} meets both for "
                 f"{targets['headline_seeds_both_ok']}/{len(per_seed)} seeds (switches "
-                f"{targets['headline_seeds_switches_ok']}, DKL {targets['headline_seeds_dkl_ok']})",
+                f"{targets['headline_seeds_switches_ok']}, DKL {targets['headline_seeds_dkl_ok']}); "
+                f"cold-window DKL over the seeds: mean {targets['headline_seeds_mean_dkl']:.4f}, max "
+                f"{targets['headline_seeds_max_dkl']:.4f}; control: mean "
+                f"{targets['control_seeds_mean_dkl']:.4f}, range {targets['control_seeds_min_dkl']:.4f}"
+                f"-{targets['control_seeds_max_dkl']:.4f}",
                 f"calibration {calibration['wall_s']:.1f} s, temperature map {sw_tmap.seconds:.1f} s "
                 f"(cached ones load instantly), warm-up {sw_warm.seconds:.1f} s, runs "
                 f"{sum(r['wall_s'] for r in rows) + ctl['wall_s']:.1f} s (sweep) + "
@@ -651,7 +721,8 @@ def main(argv=None) -> int:
                 **settings,
                 "cold_rate_hz": COLD_RATE,
                 "noise_weight_uS": NOISE_WEIGHT,
-                "windows": {k: list(v) for k, v in WINDOWS.items()},
+                "sine_cold_window": [CENTRE - COLD_WINDOW / 2, CENTRE + COLD_WINDOW / 2],
+                "sine_wide_window": list(SINE_WIDE),
                 "thin": thin,
                 "low_pseudo_count": LOW_PSEUDO_COUNT,
                 "switch_factor": SWITCH_FACTOR,

@@ -40,7 +40,17 @@ def run_benchmark(name: str, tmp_path: Path, *args: str) -> tuple[dict, str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["accuracy", "throughput", "calibration", "diagnostics", "inference", "tempering_study"]
+    "name",
+    [
+        "accuracy",
+        "throughput",
+        "calibration",
+        "diagnostics",
+        "inference",
+        "tempering_study",
+        "quantum_study",
+        "learning_study",
+    ],
 )
 def test_help(name):
     proc = subprocess.run(
@@ -172,8 +182,11 @@ def test_tempering_study_quick(tmp_path):
     assert "DKL cold" in stdout and "x control" in stdout and "control 1/10" in stdout
     quick = {"frequencies_hz": [5.0, 10.0], "amplitudes_hz": [2000.0], "n_chains": 2, "duration_ms": 1000.0}
     assert quick.items() <= doc["settings"].items()
-    assert doc["settings"]["seeds"] == [1, 2] and doc["settings"]["headline"] == [5.0, 2000.0]
-    assert doc["settings"]["windows"]["cold"] == [0.7, 0.8]
+    assert doc["settings"]["seeds"] == [1, 2] and doc["settings"]["headline"] == [5.0, 2000.0, 0.3]
+    assert doc["settings"]["sine_cold_window"] == [0.7, 0.8] and doc["settings"]["hot_fractions"] == [
+        1.0,
+        0.3,
+    ]
     target = doc["target"]
     assert target["modes"] == ["1111100000", "0000011111"]
     # the exact landscape is checked even in quick mode: barrier 6 w with w = 2.5
@@ -186,7 +199,8 @@ def test_tempering_study_quick(tmp_path):
     control = doc["control"]
     assert run_keys <= set(control["all"]) and run_keys <= set(control["thinned"])
     assert control["all"]["n_draws"] == 2 * 1000 and control["thinned"]["n_draws"] == 2 * 100
-    assert [(r["frequency_hz"], r["amplitude_hz"]) for r in doc["rows"]] == [(5.0, 2000.0), (10.0, 2000.0)]
+    settings = [(r["hot_fraction"], r["frequency_hz"], r["amplitude_hz"]) for r in doc["rows"]]
+    assert settings == [(d, f, 2000.0) for d in (1.0, 0.3) for f in (5.0, 10.0)]
     for row in doc["rows"]:
         assert {"hot_rate_hz", "rate_ratio", "t_ratio_weight", "t_ratio_sqrt", "wall_s", "verdict"} <= set(
             row
@@ -194,7 +208,11 @@ def test_tempering_study_quick(tmp_path):
         assert row["hot_rate_hz"] == 5000.0 and row["cold_rate_hz"] == 1000.0
         for part in ("cold", "wide", "all_phases"):
             assert run_keys <= set(row[part])
-        assert row["cold"]["n_draws"] == 2 * 100  # a tenth of every period: 1000 ms x 0.1
+        if row["profile"] == "sine":  # a tenth of every period: 1000 ms x 0.1
+            assert row["cold"]["window"] == [0.7, 0.8] and row["cold"]["n_draws"] == 2 * 100
+        else:  # the second half of the cold plateau: 0.75 -> 1.25 - 0.3 / 2, 0.35 of every period
+            assert row["cold"]["window"] == [0.75, 0.1] and row["cold"]["n_draws"] == 2 * 350
+            assert row["wide"]["window"] == [0.4, 0.1] and row["wide"]["n_draws"] == 2 * 700
         assert row["all_phases"]["n_draws"] == 2 * 1000
         assert {"switch_ratio", "switches_ok", "control_dkl", "dkl_ok", "both_ok"} <= set(row["verdict"])
     per_seed = doc["seeds"]["per_seed"]
@@ -203,11 +221,31 @@ def test_tempering_study_quick(tmp_path):
         assert {"control", "rhythm", "verdict"} <= set(s)
     keys = {"n_settings", "n_switches_ok", "n_dkl_ok", "n_both_ok", "settings_meeting_both", "passed"}
     keys |= {"headline", "headline_seeds_both_ok", "headline_robust"}
-    assert keys <= set(doc["targets"]) and doc["targets"]["n_settings"] == 2
+    keys |= {"headline_seeds_mean_dkl", "control_seeds_mean_dkl"}
+    assert keys <= set(doc["targets"]) and doc["targets"]["n_settings"] == 4
     tilted = doc["asymmetric"]
     assert tilted["tilt"] == 0.2 and tilted["mode_probabilities"][0] == pytest.approx(0.7293, abs=1e-4)
     assert run_keys <= set(tilted["control"]["all"]) and run_keys <= set(tilted["rhythm"]["cold"])
     assert tilted["control"]["all"]["target_occupancy"][0] > 0.7
+
+
+def test_learning_study_quick(tmp_path):
+    doc, stdout = run_benchmark("learning_study", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert "(a) fine-tuning" in stdout and "(c) 7 units" in stdout and "bars and stripes" in stdout
+    assert doc["settings"]["seeds"] == [0, 1] and doc["settings"]["iterations"] == 3
+    for part in ("fine_tune", "parameter_noise"):
+        assert [r["seed"] for r in doc[part]] == [0, 1]
+        for row in doc[part]:
+            assert {"before", "after", "train_wall_s", "iterations"} <= set(row)
+            assert {"dkl_target_sampled", "n_unvisited", "wall_s"} <= set(row["after"])
+    assert [r["noise"] for r in doc["parameter_noise"]] == [0.1, 0.1]
+    assert [r["sal"] for r in doc["sal"]] == ["none", "nearest", "all"]
+    for row in doc["sal"]:
+        assert {"asymmetry_before", "asymmetry_after", "asymmetry_drop", "before", "after"} <= set(row)
+    assert doc["sal"][0]["asymmetry_after"] == pytest.approx(doc["sal"][0]["asymmetry_before"])  # no SAL
+    assert doc["data"]["n_patterns"] == 14 and 0 <= doc["data"]["fraction_patterns"] <= 1
+    keys = {"a_median_after", "a_ok", "b_ratio_to_clean", "b_ok", "c_drop_nearest", "c_drop_ok", "c_dkl_ok"}
+    assert keys <= set(doc["targets"])
 
 
 def test_capped_noise_is_its_own_kind(monkeypatch):
@@ -224,3 +262,41 @@ def test_capped_noise_is_its_own_kind(monkeypatch):
         k: v for k, v in sbs.to_dict().items() if k != "kind"
     }
     assert capped != sbs
+
+
+def test_quantum_study_quick(tmp_path):
+    doc, stdout = run_benchmark("quantum_study", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert "POVM state learning" in stdout and "TFIM ground states" in stdout and "ordered phase" in stdout
+    assert doc["settings"]["n_epochs"] == 4 and doc["settings"]["n_iter"] == 4
+    assert doc["settings"]["lif"]["enabled"] is True and doc["calibration"]["interactions"] is None
+    povm_keys = {"quantum_fidelity_sampled", "quantum_fidelity_model", "classical_fidelity_sampled"}
+    povm_keys |= {"dkl_sampled", "bell_sampled", "min_eigenvalue_sampled", "wall_s", "wall_s_per_epoch"}
+    assert [(r["target"], r["backend"]) for r in doc["povm"]] == [
+        ("Bell |Phi+>", "exact"),
+        ("Bell |Phi+>", "gibbs"),
+        ("Bell |Phi+>", "lif"),
+        ("GHZ(3)", "exact"),
+        ("Werner r=0.5", "exact"),
+        ("GHZ(3)", "gibbs"),
+        ("Werner r=0.5", "gibbs"),
+    ]
+    for row in doc["povm"]:
+        assert povm_keys <= set(row)
+    vmc_keys = {"relative_error", "relative_error_model", "fidelity", "fidelity_sampled", "z2_asymmetry"}
+    vmc_keys |= {"exact_energy", "wall_s", "wall_s_per_iteration"}
+    assert [(r["backend"], r["ratios"], r["symmetrize"]) for r in doc["tfim"]] == [
+        ("exact", "histogram", True),
+        ("exact", "analytic", False),
+        ("gibbs", "histogram", True),
+        ("lif", "histogram", True),
+    ]
+    assert [(r["backend"], r["symmetrize"]) for r in doc["ordered"]] == [
+        ("exact", False),
+        ("exact", True),
+        ("gibbs", False),
+        ("gibbs", True),
+    ]
+    for row in doc["tfim"] + doc["ordered"]:
+        assert vmc_keys <= set(row)
+    assert doc["tfim"][0]["exact_energy"] == pytest.approx(-5.226252, abs=1e-6)  # checked even in quick mode
+    assert {"bell_lif_ok", "werner_ok", "tfim_ok", "ghz3_above_witness", "tfim_lif_ok"} <= set(doc["targets"])
