@@ -15,7 +15,9 @@ setup(
     long_description_content_type="text/markdown",
     license="LGPL-3.0-or-later",
     python_requires=">=3.11",
-    packages=find_packages(include=["lifsampling", "lifsampling.*"]),
+    packages=find_packages(
+        include=["lifsampling", "lifsampling.*", "quantum", "quantum.*", "noise_sources", "noise_sources.*"]
+    ),
     install_requires=[
         "brian2==2.9.0",
         "numpy>=1.26,<2.4",  # brian2 2.9.0 fails to import with numpy >= 2.4

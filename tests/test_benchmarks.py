@@ -300,3 +300,24 @@ def test_quantum_study_quick(tmp_path):
         assert vmc_keys <= set(row)
     assert doc["tfim"][0]["exact_energy"] == pytest.approx(-5.226252, abs=1e-6)  # checked even in quick mode
     assert {"bell_lif_ok", "werner_ok", "tfim_ok", "ghz3_above_witness", "tfim_lif_ok"} <= set(doc["targets"])
+
+
+def test_noise_study_quick(tmp_path):
+    doc, stdout = run_benchmark("noise_study", tmp_path)
+    assert "private Poisson" in stdout and "pool N=300" in stdout and "network N=150" in stdout
+    assert "ensemble (no Poisson)" in stdout
+    labels = ["private Poisson", "pool N=300", "network N=150", "private, pool-matched"]
+    assert [r["label"] for r in doc["rows"]] == labels
+    for row in doc["rows"] + [doc["ensemble"]]:
+        assert len(row["dkl"]) == 2 and row["wall_s"] > 0
+        assert {"mean", "std", "n_pairs"} <= set(row["connectivity_correlation"])
+    assert "input_correlation" in doc["rows"][1]["measured"]
+    assert {"rate", "cv_isi", "count_correlation", "verdict"} <= set(doc["rows"][2]["network"])
+    assert {"pool_error_falls_with_size", "network_goal_met", "ensemble_ratio"} <= set(doc["targets"])
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "noise_study.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and "--quick" in proc.stdout
