@@ -11,6 +11,7 @@ how well it sampled.
 >>> ls.diagnose(result).verdict                                      # doctest: +SKIP
 """
 
+from .alignment import SAL, asymmetry
 from .calibration import Calibration, CalibrationMismatchError, calibrate
 from .diagnostics import Diagnostics, DiagnosticsWarning, compare, diagnose
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
@@ -19,7 +20,9 @@ from .gibbs import GibbsSampler
 from .graphical import BayesianNetwork, CompiledModel, FactorGraph, compile_to_boltzmann
 from .inference_data import to_inference_data
 from .interaction import InteractionCalibration, calibrate_interactions
+from .learning import WakeSleep, fine_tune, network_from_boltzmann
 from .membrane import FreeMembrane, free_membrane
+from .mismatch import ParameterNoise
 from .modes import (
     MixingMetrics,
     Modes,
@@ -83,13 +86,17 @@ __all__ = [
     "NeuronParameters",
     "NoiseSource",
     "OscillatingPoissonNoise",
+    "ParameterNoise",
     "PoissonNoise",
     "Report",
     "RestrictedBoltzmannMachine",
+    "SAL",
     "Sampler",
     "StateReadout",
     "TemperatureMap",
+    "WakeSleep",
     "all_states",
+    "asymmetry",
     "assign_modes",
     "attractor_boltzmann_machine",
     "boltzmann_to_lif",
@@ -105,6 +112,7 @@ __all__ = [
     "dkl_vs_time",
     "evidence_of",
     "find_modes",
+    "fine_tune",
     "free_membrane",
     "indices_to_states",
     "joint_distribution",
@@ -116,6 +124,7 @@ __all__ = [
     "map_state",
     "marginals",
     "mixing_metrics",
+    "network_from_boltzmann",
     "phase_gate",
     "posterior_marginals",
     "probability",

@@ -54,6 +54,11 @@ class NetworkSpec:
 
     ``v_rest`` has one entry per neuron [mV].  ``pre``/``post`` index the
     synapses, ``w_exc``/``w_inh`` are their non-negative weights [µS or nA].
+    ``v_thresh`` (one entry per neuron [mV]) gives every neuron its own firing
+    threshold (fixed-pattern parameter noise), with its reset potential at the
+    neuron model's distance ``v_thresh - v_reset`` below it; None (default)
+    keeps the shared threshold and reset, and the generated code of networks
+    without per-neuron thresholds.
     """
 
     neuron: NeuronParameters
@@ -66,6 +71,7 @@ class NetworkSpec:
     w_inh: np.ndarray | None = None
     renewing: bool = True
     delay: float = 0.1
+    v_thresh: np.ndarray | None = None
 
     @property
     def n_neurons(self) -> int:
@@ -87,11 +93,21 @@ class NetworkSpec:
             "dt": self.dt,
             "delay": self.delay,
         }
+        if self.v_thresh is not None:  # only then: keys of networks without it stay as they were
+            d["per_neuron_threshold"] = True
         return content_key(d, length=16)
 
 
-def neuron_equations(neuron: NeuronParameters, noise: NoiseSource, dt: float | None = None) -> str:
-    """Brian2 model equations of the LIF sampling neuron (PyNN IF_cond_exp / IF_curr_exp)."""
+def neuron_equations(
+    neuron: NeuronParameters,
+    noise: NoiseSource,
+    dt: float | None = None,
+    per_neuron_threshold: bool = False,
+) -> str:
+    """Brian2 model equations of the LIF sampling neuron (PyNN IF_cond_exp / IF_curr_exp).
+
+    ``per_neuron_threshold`` makes ``V_th`` and ``V_reset`` per-neuron variables (else shared).
+    """
     if neuron.conductance_based:
         eqs = """
         dV/dt = (g_l*(E_L - V) + g_e*(E_e - V) + g_i*(E_i - V)) / C_m : volt (unless refractory)
@@ -116,6 +132,9 @@ def neuron_equations(neuron: NeuronParameters, noise: NoiseSource, dt: float | N
         V_reset : volt (shared, constant)
         tau_ref : second (shared, constant)
         """
+    if per_neuron_threshold:
+        eqs = eqs.replace("V_th : volt (shared, constant)", "V_th : volt (constant)")
+        eqs = eqs.replace("V_reset : volt (shared, constant)", "V_reset : volt (constant)")
     return eqs + noise.neuron_equations(neuron, dt)
 
 
@@ -133,7 +152,7 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
     n = spec.neuron
     group = b2.NeuronGroup(
         spec.n_neurons,
-        neuron_equations(n, spec.noise, spec.dt),
+        neuron_equations(n, spec.noise, spec.dt, per_neuron_threshold=spec.v_thresh is not None),
         threshold="V > V_th",
         reset="V = V_reset",
         refractory="tau_ref",
@@ -145,8 +164,12 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
     group.g_l = n.g_l * b2.uS
     group.tau_syn_e = n.tau_syn_E * b2.ms
     group.tau_syn_i = n.tau_syn_I * b2.ms
-    group.V_th = n.v_thresh * b2.mV
-    group.V_reset = n.v_reset * b2.mV
+    if spec.v_thresh is None:
+        group.V_th = n.v_thresh * b2.mV
+        group.V_reset = n.v_reset * b2.mV
+    else:
+        group.V_th = np.asarray(spec.v_thresh, dtype=float) * b2.mV
+        group.V_reset = (np.asarray(spec.v_thresh, dtype=float) - (n.v_thresh - n.v_reset)) * b2.mV
     group.tau_ref = n.tau_refrac * b2.ms
     if n.conductance_based:
         group.E_e = n.e_rev_E * b2.mV

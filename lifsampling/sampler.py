@@ -24,6 +24,7 @@ from .evidence import (
     leaking,
 )
 from .interaction import InteractionCalibration, calibrate_interactions
+from .mismatch import ParameterNoise
 from .neurons import NeuronParameters
 from .noise import NoiseSource, PoissonNoise
 from .readout import StateReadout
@@ -31,7 +32,7 @@ from .results import make_result
 from .sampling import Sampler, check_run
 from .targets import BoltzmannMachine
 from .tempering import check_phase_window, phase_gate
-from .translation import LIFParameters, boltzmann_to_lif
+from .translation import LIFParameters, _weight_per_unit, boltzmann_to_lif, lif_to_boltzmann
 
 __all__ = ["LIFSampler"]
 
@@ -62,11 +63,13 @@ def run_chains(
     device: str,
     cache_dir: str | os.PathLike | None,
     progress: bool | None,
+    v_thresh: np.ndarray | None = None,
 ) -> np.ndarray:
     """Simulate ``C`` independent K-neuron networks in one Brian2 network; return states.
 
     ``v_rest`` has shape (C, K) [mV], ``w_exc``/``w_inh`` (C, K, K) with entry
-    ``[c, i, j]`` the weight of synapse ``i → j`` in chain ``c``.  Returns
+    ``[c, i, j]`` the weight of synapse ``i → j`` in chain ``c``; ``v_thresh``
+    (C, K) [mV], optional, gives every neuron its own threshold.  Returns
     ``int8`` states of shape (C, n_draws, K) read every ``sample_interval`` ms
     after ``burn_in``.  Used by :class:`LIFSampler` and the interaction calibration.
     """
@@ -86,6 +89,7 @@ def run_chains(
         w_inh=np.asarray(w_inh)[chain, i, j],
         renewing=synapses == "renewing",
         delay=delay,
+        v_thresh=None if v_thresh is None else np.asarray(v_thresh, dtype=float).ravel(),
     )
     readout = StateReadout(
         n_neurons=K * C,
@@ -186,6 +190,20 @@ class LIFSampler(Sampler):
         measured (and cached) on the first run with such evidence, unless
         ``interactions=None``, in which case clamped units use the analytic
         translation as well.
+    network : LIFParameters, optional
+        Run this network instead of the translation of ``target`` (e.g. one
+        trained by :class:`lifsampling.WakeSleep`; see :func:`lifsampling.fine_tune`).
+        Its weights are taken as they are; ``target`` remains the distribution
+        results are compared with.  Evidence clamps it like the translated
+        network: a clamped-to-1 unit's outgoing weights request, through the
+        clamped-neuron coupling map, the coupling the free network realises
+        (``interactions_.effective`` of the weights converted back to Boltzmann
+        units; the weights themselves with ``interactions=None``).
+    parameter_noise : ParameterNoise, optional
+        Fixed-pattern variation of leak potentials, thresholds and weights
+        (:class:`lifsampling.ParameterNoise`), drawn once and applied to the
+        network of every run (all chains alike, as repeated runs of one
+        physical network); clamping is applied before it.
 
     Attributes
     ----------
@@ -194,7 +212,8 @@ class LIFSampler(Sampler):
     interactions_ : InteractionCalibration or None
         The interaction calibration in use (None: analytic translation).
     lif_parameters_ : LIFParameters
-        The translated network of one chain.
+        The network of one chain: the translation of ``target``, or ``network``
+        (before parameter noise).
     clamp_couplings_ : InteractionCalibration or None
         Coupling map of clamped-to-1 presynaptic neurons (measured on the
         first run with such evidence).
@@ -231,8 +250,28 @@ class LIFSampler(Sampler):
         progress: bool | None = None,
         clamp_strength: float = CLAMP_STRENGTH,
         clamp_couplings: InteractionCalibration | None = None,
+        network: LIFParameters | None = None,
+        parameter_noise: ParameterNoise | None = None,
     ) -> None:
         super().__init__(target)
+        if network is not None:
+            if not isinstance(network, LIFParameters):
+                raise TypeError(f"network must be LIFParameters, got {type(network).__name__}.")
+            K = target.n_units
+            shapes = (network.v_rest.shape, network.w_exc.shape, network.w_inh.shape)
+            if shapes != ((K,), (K, K), (K, K)) or (
+                network.v_thresh is not None and np.shape(network.v_thresh) != (K,)
+            ):
+                raise ValueError(
+                    f"network must describe {K} neurons like the target (v_rest ({K},), weights "
+                    f"({K}, {K})); got v_rest {shapes[0]}, w_exc {shapes[1]}, w_inh {shapes[2]}."
+                )
+        if parameter_noise is not None and not isinstance(parameter_noise, ParameterNoise):
+            raise TypeError(
+                f"parameter_noise must be a ParameterNoise, got {type(parameter_noise).__name__}."
+            )
+        self.network = network
+        self.parameter_noise = parameter_noise
         if not np.isfinite(clamp_strength) or clamp_strength <= 0:
             raise ValueError(
                 f"clamp_strength must be a positive number (bias units), got {clamp_strength!r}."
@@ -245,6 +284,11 @@ class LIFSampler(Sampler):
         if not isinstance(self.noise, NoiseSource):
             raise TypeError(f"noise must be a NoiseSource, got {type(noise).__name__}.")
         self.noise.check_compatible(self.neuron)
+        if network is not None and network.weight_unit != self.neuron.weight_unit:
+            raise ValueError(
+                f"network weights are in {network.weight_unit} but the neuron takes "
+                f"{self.neuron.weight_unit}."
+            )
         if synapses not in SYNAPSE_KINDS:
             raise ValueError(f"synapses must be one of {SYNAPSE_KINDS}, got {synapses!r}.")
         if device not in DEVICES:
@@ -303,6 +347,8 @@ class LIFSampler(Sampler):
         self.calibration_ = calibration
         self.interactions_ = inter
         self.lif_parameters_ = lif if inter is None else boltzmann_to_lif(self.target, calibration, inter)
+        if self.network is not None:
+            self.lif_parameters_ = self.network
 
     def clamped_network(self, evidence: Mapping[int, int]) -> LIFParameters:
         """The network of one chain with the units in ``evidence`` clamped.
@@ -324,6 +370,8 @@ class LIFSampler(Sampler):
             return lif
         cal = self.calibration_
         W = np.asarray(self.target.W)
+        if self.network is not None:  # the coupling the given network realises, [i, j] = i → j
+            W, _ = lif_to_boltzmann(lif, cal, self.interactions_)
         if any(ev.values()) and self.interactions is not None and self.clamp_couplings_ is None:
             self.clamp_couplings_ = calibrate_interactions(
                 cal,
@@ -337,14 +385,23 @@ class LIFSampler(Sampler):
         if self.clamp_couplings_ is not None:
             self.clamp_couplings_.check_compatible(cal, self.synapses, self.delay)
         W_out = W if self.clamp_couplings_ is None else self.clamp_couplings_.nominal(W)
-        outgoing = boltzmann_to_lif(BoltzmannMachine(W_out, self.target.b), cal)
+        if self.network is None:
+            outgoing = boltzmann_to_lif(BoltzmannMachine(W_out, self.target.b), cal)
+        else:  # the network's own weight per unit of W onto each target neuron
+            f_exc, f_inh = _weight_per_unit(cal, lif.v_rest)
+            outgoing = LIFParameters(
+                lif.v_rest,
+                np.where(W_out > 0, W_out, 0.0) * f_exc[None, :],
+                np.where(W_out < 0, -W_out, 0.0) * f_inh[None, :],
+                lif.weight_unit,
+            )
         v_rest, w_exc, w_inh = lif.v_rest.copy(), lif.w_exc.copy(), lif.w_inh.copy()
-        reach = self.clamp_strength + np.abs(W).sum(axis=1)
+        reach = self.clamp_strength + np.maximum(np.abs(W).sum(axis=1), np.abs(W).sum(axis=0))
         for k, value in ev.items():
             v_rest[k] = clamped_v_rest(cal, value, reach[k])
             if value:
                 w_exc[k], w_inh[k] = outgoing.w_exc[k], outgoing.w_inh[k]
-        return LIFParameters(v_rest, w_exc, w_inh, lif.weight_unit)
+        return LIFParameters(v_rest, w_exc, w_inh, lif.weight_unit, lif.v_thresh)
 
     def calibrate(self, **kwargs) -> Calibration:
         """Calibrate (or load the cached calibration) for this sampler's settings.
@@ -413,6 +470,8 @@ class LIFSampler(Sampler):
         if self.lif_parameters_ is None:
             self.calibrate()
         lif = self.clamped_network(ev)
+        if self.parameter_noise is not None:
+            lif = self.parameter_noise.apply(lif, self.calibration_)
         K, C = self.target.n_units, run.n_chains
         sim_seed = derive_seed(seed)
         states = run_chains(
@@ -421,6 +480,7 @@ class LIFSampler(Sampler):
             np.broadcast_to(lif.v_rest, (C, K)),
             np.broadcast_to(lif.w_exc, (C, K, K)),
             np.broadcast_to(lif.w_inh, (C, K, K)),
+            v_thresh=None if lif.v_thresh is None else np.broadcast_to(lif.v_thresh, (C, K)),
             duration=run.duration,
             burn_in=run.burn_in,
             seed=sim_seed,
@@ -466,6 +526,8 @@ class LIFSampler(Sampler):
                 },
                 "interactions": None if self.interactions_ is None else self.interactions_.to_dict(),
                 "lif_v_rest_mV": lif.v_rest.tolist(),
+                "network": None if self.network is None else "given",
+                "parameter_noise": None if self.parameter_noise is None else self.parameter_noise.to_dict(),
                 "evidence": ev or None,
                 "evidence_agreement": {str(k): a for k, a in agreement.items()} or None,
                 "clamp_strength": self.clamp_strength if ev else None,

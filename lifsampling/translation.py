@@ -47,12 +47,16 @@ class LIFParameters:
         neuron ``i`` (row) to neuron ``j`` (column) [µS, or nA if current-based].
     weight_unit : str
         ``"uS"`` or ``"nA"``.
+    v_thresh : ndarray, shape (K,), optional
+        Firing threshold of each neuron [mV] (fixed-pattern parameter noise,
+        :class:`lifsampling.ParameterNoise`); None: the neuron model's threshold.
     """
 
     v_rest: np.ndarray
     w_exc: np.ndarray
     w_inh: np.ndarray
     weight_unit: str
+    v_thresh: np.ndarray | None = None
 
     @property
     def n_units(self) -> int:
