@@ -11,7 +11,7 @@ how well it sampled.
 >>> ls.diagnose(result).verdict                                      # doctest: +SKIP
 """
 
-from .alignment import SAL, asymmetry
+from .alignment import SAL, asymmetry, effective_asymmetry, effective_couplings
 from .calibration import Calibration, CalibrationMismatchError, calibrate
 from .diagnostics import Diagnostics, DiagnosticsWarning, compare, diagnose
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
@@ -110,6 +110,8 @@ __all__ = [
     "describe_modes",
     "diagnose",
     "dkl_vs_time",
+    "effective_asymmetry",
+    "effective_couplings",
     "evidence_of",
     "find_modes",
     "fine_tune",

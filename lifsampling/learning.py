@@ -307,8 +307,10 @@ class WakeSleep:
         iterations' samples pooled),
         ``mean_error`` and ``correlation_error`` (RMS of the differences of
         ``⟨z_i⟩`` and of ``⟨z_i z_j⟩`` over learnable pairs),
-        ``learning_rate``, ``asymmetry`` (of ``W``, see
-        :func:`lifsampling.alignment.asymmetry`) and ``wall_time`` [s].
+        ``learning_rate``, ``asymmetry`` (the *nominal* asymmetry of ``W``,
+        :func:`lifsampling.alignment.asymmetry`; for the asymmetry of the
+        couplings the network realises, sample the learned network and use
+        :func:`lifsampling.alignment.effective_asymmetry`) and ``wall_time`` [s].
     n_iter_ : int
         Iterations done.
     seed_ : int

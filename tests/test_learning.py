@@ -13,7 +13,7 @@ import pytest
 import lifsampling as ls
 import lifsampling.learning as learning
 from lifsampling._persistent import ChainRun, PersistentChains
-from lifsampling.alignment import PAIRINGS, alignment_update
+from lifsampling.alignment import PAIRINGS, alignment_update, effective_asymmetry, effective_couplings
 
 SMALL = dict(n_chains=4, duration=100.0, settle=10.0, burn_in=20.0, progress=False)
 
@@ -360,6 +360,47 @@ def test_asymmetry_metric():
         ls.SAL(pairing="causal")
     with pytest.raises(ValueError, match="rate"):
         ls.SAL(rate=0.0)
+
+
+def _neural_sampling_states(W, b, *, n_chains=200, n_steps=3000, tau=10, seed=0, burn_in=200):
+    """Abstract neural sampling (Buesing et al. 2011), discrete time: a neuron that is not
+    refractory fires with probability sigma(u - log tau), u = b + z @ W (W[i, j]: i -> j)."""
+    rng = np.random.default_rng(seed)
+    K = len(b)
+    left = np.zeros((n_chains, K), dtype=int)
+    out = np.zeros((n_chains, n_steps, K), dtype=np.int8)
+    for t in range(n_steps + burn_in):
+        z = (left > 0).astype(float)
+        if t >= burn_in:
+            out[:, t - burn_in] = z
+        p = 1.0 / (1.0 + np.exp(-(b + z @ W - np.log(tau))))
+        fire = (left == 0) & (rng.random((n_chains, K)) < p)
+        left = np.maximum(left - 1, 0)
+        left[fire] = tau
+    return out
+
+
+def test_effective_couplings_recover_asymmetric_weights_of_neural_sampling():
+    """The hazard regression recovers the directed W (and b - log tau) of an abstract
+    neural-sampling network, asymmetric or not; the state distribution could not."""
+    rng = np.random.default_rng(3)
+    W = rng.uniform(-1, 1, (4, 4))
+    np.fill_diagonal(W, 0.0)
+    b = rng.uniform(-1, 1, 4)
+    states = _neural_sampling_states(W, b)
+    W_eff, b_eff = effective_couplings(states)
+    np.testing.assert_allclose(W_eff, W, atol=0.08)
+    np.testing.assert_allclose(b_eff, b - np.log(10), atol=0.08)
+    assert effective_asymmetry(states) == pytest.approx(ls.asymmetry(W), rel=0.1)
+    sym = _neural_sampling_states((W + W.T) / 2, b, seed=1)
+    assert effective_asymmetry(sym) < 0.01 * ls.asymmetry(W) + 2e-3
+
+
+def test_effective_couplings_reject_bad_states():
+    with pytest.raises(ValueError, match="0 and 1"):
+        effective_couplings(np.full((1, 10, 2), 2))
+    with pytest.raises(ValueError, match="shape"):
+        effective_couplings(np.zeros(5))
 
 
 # -- learning works ------------------------------------------------------------------------------------
