@@ -1,0 +1,431 @@
+"""Quantum states with sampled RBMs: Bell, Werner and GHZ states from POVM data, TFIM ground states.
+
+What is measured
+    (1) POVM state learning (Czischek et al., SciPost Phys. 12, 039, 2022):
+    an RBM with two visible units per qubit and ``--hidden`` (20) hidden
+    units, ``quantum.StateLearning`` from the exact tetrahedral-POVM
+    distribution of the target, Adam (learning rate 0.05), 10^4 samples per
+    epoch, P_θ(v) in the gradient from the histogram of those samples (the
+    paper's way), 800 epochs.  Targets: |Φ⁺⟩ with the exact (i.i.d. draws),
+    Gibbs (100 chains, 50 sweeps burn-in) and LIF backends (8 chains x
+    1250 ms after 200 ms burn-in, read every 1 ms; sbs neuron, renewing
+    synapses, interaction calibration, dt 0.1 ms; a new network per epoch);
+    GHZ(3) and Werner states r = 0, 0.5, 0.9, 1 with the exact and Gibbs
+    backends.  Reported: mean over the last 10 % of epochs of the quantum
+    (root) fidelity F, classical fidelity, DKL(P* ‖ P) and B(π/4), for the
+    distribution the sampler produced ("sampled": the epoch's histogram) and
+    the RBM's exact distribution ("model"); wall time per run and per epoch.
+
+    (2) TFIM ground states (Klassert et al., iScience 25, 104707, 2022):
+    periodic chain, J = 1, h = 1, N = 4, 6, 8, 10, RBM with N hidden units,
+    ``quantum.VMC`` with ψ = √p, stochastic reconfiguration (diagonal shift
+    0.01) + SGD (learning rate 0.1), 300 iterations, 2x10^4 samples per
+    iteration for N = 4, 2x10^5 for N = 6, 8 and 4x10^5 for N = 10 (the chip
+    used 2x10^5; with histogram ratios fewer samples end higher: 10^5 left
+    N = 10 at 3e-3, and the result varies with the seed, 7e-4 ... 1.4e-3 for
+    N = 6 over four seeds).  Variants: histogram ratios with
+    the Z₂-symmetrised state (exact draws and Gibbs, 500 chains), analytic
+    ratios (exact draws), and the LIF backend for N = 4 (histogram,
+    symmetrised, 8 chains x 12.5 s, 10^5 draws per iteration: draws 1 ms
+    apart are correlated over ~10 ms).  Reported: median over
+    the last 20 % of iterations of the relative energy error of the sample
+    estimate and of the RBM's exact energy, fidelity |⟨ψ₀|ψ⟩|² of the RBM's
+    state (and of the sampled state √p̂ for LIF), the Z₂ asymmetry of the raw
+    samples, wall time per run and per iteration.
+
+    (3) Ordered phase, h = 0.5, N = 8: histogram ratios with and without the
+    symmetrised state, exact draws and Gibbs: energy error, fidelity, Z₂
+    asymmetry.
+
+Reference numbers (science.md §10): chip |Φ⁺⟩ with 20 hidden units F = 0.97,
+B = 2.77; TFIM relative errors 5e-4 … 1.7e-3 (chip), 6.5e-5 … 1.7e-3 (CPU
+Gibbs RBM); NetKet N = 10: 7.7e-5, fidelity 0.9999.
+
+Usage::
+
+    python benchmarks/quantum_study.py [--quick] [--no-lif] [--out FILE] [--cache-dir DIR]
+
+``--quick``: a few epochs / iterations of every part, quick calibration
+without interaction map (a smoke test; numbers not meaningful).
+``OPENBLAS_NUM_THREADS`` defaults to 1 here: the matrices are small, and on a
+shared two-core machine threaded BLAS made them ~15x slower.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
+
+import numpy as np  # noqa: E402
+from _common import (  # noqa: E402
+    Stopwatch,
+    environment,
+    format_table,
+    log,
+    paragraph,
+    parse_args,
+    print_report,
+    write_json,
+)
+
+import lifsampling as ls  # noqa: E402
+import quantum as qs  # noqa: E402
+
+NAME = "quantum_study"
+TSIRELSON = 2 * np.sqrt(2)
+
+FULL = {
+    "n_hidden": 20,
+    "n_epochs": 800,
+    "povm_samples": 10_000,
+    "povm_learning_rate": 0.05,
+    "werner_r": [0.0, 0.5, 0.9, 1.0],
+    "n_sites": [4, 6, 8, 10],
+    "n_iter": 300,
+    "vmc_samples": {4: 20_000, 6: 200_000, 8: 200_000, 10: 400_000},
+    "lif_vmc_samples": 100_000,
+    "vmc_learning_rate": 0.1,
+    "diag_shift": 0.01,
+    "ordered_sites": 8,
+    "ordered_h": 0.5,
+    "seed": 1,
+}
+QUICK = {
+    **FULL,
+    "n_hidden": 4,
+    "n_epochs": 4,
+    "povm_samples": 1000,
+    "werner_r": [0.5],
+    "n_sites": [4],
+    "n_iter": 4,
+    "vmc_samples": {4: 1000},
+    "lif_vmc_samples": 1000,
+    "ordered_sites": 4,
+}
+LIF_CHAINS = 8
+LIF_BURN_IN_MS = 200.0
+GIBBS_POVM = {"n_chains": 100, "burn_in": 50}
+GIBBS_VMC = {"n_chains": 500, "burn_in": 50}
+QUICK_CALIBRATION = {"n_points": 20, "duration": 2000.0, "prescan_duration": 500.0}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--no-lif", action="store_true", help="skip the LIF backend runs")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs of POVM learning")
+    parser.add_argument("--iterations", type=int, default=None, help="VMC iterations")
+
+
+def tail_mean(log_ds, key: str, fraction: float = 0.1) -> float:
+    values = log_ds[key].values
+    n = max(1, int(round(fraction * values.size)))
+    return float(np.mean(values[-n:]))
+
+
+def tail_median(log_ds, key: str, fraction: float = 0.2) -> float:
+    values = log_ds[key].values
+    n = max(1, int(round(fraction * values.size)))
+    return float(np.median(values[-n:]))
+
+
+def make_backend(name: str, kind: str, lif_options: dict):
+    if name == "exact":
+        return qs.ExactBackend()
+    if name == "gibbs":
+        return qs.GibbsBackend(**(GIBBS_POVM if kind == "povm" else GIBBS_VMC))
+    if name == "lif":
+        return qs.LIFBackend(n_chains=LIF_CHAINS, burn_in=LIF_BURN_IN_MS, progress=False, **lif_options)
+    raise ValueError(name)
+
+
+# -- (1) POVM state learning ----------------------------------------------------
+def povm_run(label: str, target, backend_name: str, settings: dict, lif_options: dict) -> dict:
+    n_qubits = qs.states.n_qubits_of(qs.density_matrix(target).shape[0])
+    backend = make_backend(backend_name, "povm", lif_options)
+    driver = qs.StateLearning(
+        target,
+        qs.RBM.random(2 * n_qubits, settings["n_hidden"], scale=0.1, seed=settings["seed"]),
+        backend,
+        optimizer=qs.Adam(settings["povm_learning_rate"]),
+        n_samples=settings["povm_samples"],
+        seed=settings["seed"],
+    )
+    log(f"  {label}, {backend_name} backend, {settings['n_epochs']} epochs ...")
+    with Stopwatch() as sw:
+        run = driver.run(settings["n_epochs"])
+    row = {"target": label, "backend": backend_name, "n_qubits": n_qubits, "wall_s": sw.seconds}
+    row["wall_s_per_epoch"] = sw.seconds / run.sizes["epoch"]
+    row["sample_wall_s_per_epoch"] = float(run.sample_wall_s.mean())
+    for key in ("quantum_fidelity", "classical_fidelity", "dkl", "bell", "min_eigenvalue"):
+        for part in ("sampled", "model"):
+            name = f"{key}_{part}"
+            if name in run:
+                row[name] = tail_mean(run, name)
+    row["max_abs_weight"] = float(np.abs(driver.model.weights).max())
+    log(
+        f"    F sampled {row['quantum_fidelity_sampled']:.4f}, model {row['quantum_fidelity_model']:.4f}, "
+        f"B {row.get('bell_sampled', float('nan')):.3f}, {sw.seconds:.1f} s"
+    )
+    return row
+
+
+def povm_part(settings: dict, backends: list[str], lif_options: dict) -> list[dict]:
+    rows = []
+    for name in backends:
+        rows.append(povm_run("Bell |Phi+>", qs.bell_state("phi+"), name, settings, lif_options))
+    for name in (b for b in backends if b != "lif"):
+        rows.append(povm_run("GHZ(3)", qs.ghz_state(3), name, settings, lif_options))
+        for r in settings["werner_r"]:
+            row = povm_run(f"Werner r={r:g}", qs.werner_state(r), name, settings, lif_options)
+            row["werner_r"] = r
+            row["bell_expected"] = TSIRELSON * r
+            row["bell_error"] = abs(row["bell_sampled"] - TSIRELSON * r)
+            rows.append(row)
+    return rows
+
+
+def povm_table(rows: list[dict]) -> str:
+    headers = ["target", "backend", "F sampled", "F model", "F_cl sampled", "DKL sampled", "B sampled"]
+    headers += ["B model", "min eig", "s/epoch", "wall s"]
+    body = [
+        [
+            r["target"],
+            r["backend"],
+            r["quantum_fidelity_sampled"],
+            r["quantum_fidelity_model"],
+            r["classical_fidelity_sampled"],
+            r["dkl_sampled"],
+            r.get("bell_sampled"),
+            r.get("bell_model"),
+            r["min_eigenvalue_sampled"],
+            r["wall_s_per_epoch"],
+            r["wall_s"],
+        ]
+        for r in rows
+    ]
+    return format_table(headers, body, title="(1) POVM state learning (means over the last 10 % of epochs)")
+
+
+# -- (2), (3) TFIM ----------------------------------------------------------------
+def vmc_run(
+    n_sites: int,
+    h: float,
+    backend_name: str,
+    ratios: str,
+    symmetrize: bool,
+    n_samples: int,
+    settings: dict,
+    lif_options: dict,
+) -> dict:
+    H = qs.TransverseFieldIsing(n_sites, h=h)
+    backend = make_backend(backend_name, "vmc", lif_options)
+    vmc = qs.VMC(
+        H,
+        qs.RBM.random(n_sites, n_sites, scale=0.1, seed=settings["seed"]),
+        backend,
+        optimizer=qs.SGD(settings["vmc_learning_rate"]),
+        preconditioner=qs.SR(settings["diag_shift"]),
+        n_samples=n_samples,
+        ratios=ratios,
+        symmetrize=symmetrize,
+        seed=settings["seed"],
+    )
+    log(f"  N={n_sites} h={h:g} {backend_name} {ratios} symmetrize={symmetrize} {n_samples} samples ...")
+    with Stopwatch() as sw:
+        run = vmc.run(settings["n_iter"])
+    row = {
+        "n_sites": n_sites,
+        "h": h,
+        "backend": backend_name,
+        "ratios": ratios,
+        "symmetrize": symmetrize,
+        "n_samples": n_samples,
+        "n_hidden": n_sites,
+        "exact_energy": vmc.e0,
+        "energy": tail_median(run, "energy"),
+        "relative_error": tail_median(run, "relative_error"),
+        "relative_error_model": tail_median(run, "relative_error_model"),
+        "fidelity": tail_median(run, "fidelity"),
+        "fidelity_sampled": tail_median(run, "fidelity_sampled"),
+        "z2_asymmetry": tail_median(run, "z2_asymmetry"),
+        "wall_s": sw.seconds,
+        "wall_s_per_iteration": sw.seconds / run.sizes["iteration"],
+        "sample_wall_s_per_iteration": float(run.sample_wall_s.mean()),
+    }
+    log(
+        f"    rel. error {row['relative_error']:.2e} (model {row['relative_error_model']:.2e}), "
+        f"fidelity {row['fidelity']:.4f}, {sw.seconds:.1f} s"
+    )
+    return row
+
+
+def tfim_part(settings: dict, with_lif: bool, lif_options: dict) -> tuple[list[dict], list[dict]]:
+    rows = []
+    for n in settings["n_sites"]:
+        ns = settings["vmc_samples"][n]
+        rows.append(vmc_run(n, 1.0, "exact", "histogram", True, ns, settings, lif_options))
+        rows.append(vmc_run(n, 1.0, "exact", "analytic", False, ns, settings, lif_options))
+        rows.append(vmc_run(n, 1.0, "gibbs", "histogram", True, ns, settings, lif_options))
+    if with_lif:
+        ns = settings["lif_vmc_samples"]
+        rows.append(vmc_run(4, 1.0, "lif", "histogram", True, ns, settings, lif_options))
+    ordered = []
+    n, h = settings["ordered_sites"], settings["ordered_h"]
+    ns = settings["vmc_samples"].get(n, 20_000)
+    for backend in ("exact", "gibbs"):
+        for sym in (False, True):
+            ordered.append(vmc_run(n, h, backend, "histogram", sym, ns, settings, lif_options))
+    return rows, ordered
+
+
+def tfim_table(rows: list[dict], title: str) -> str:
+    headers = ["N", "h", "backend", "ratios", "sym", "samples", "E0", "rel.err", "rel.err model"]
+    headers += ["fidelity", "fid. sampled", "Z2 asym", "s/iter", "wall s"]
+    body = [
+        [
+            r["n_sites"],
+            r["h"],
+            r["backend"],
+            r["ratios"],
+            r["symmetrize"],
+            r["n_samples"],
+            r["exact_energy"],
+            r["relative_error"],
+            r["relative_error_model"],
+            r["fidelity"],
+            r["fidelity_sampled"],
+            r["z2_asymmetry"],
+            r["wall_s_per_iteration"],
+            r["wall_s"],
+        ]
+        for r in rows
+    ]
+    return format_table(headers, body, title=title, digits=[4, 3, 4, 4, 4, 6, 7, 3, 3, 5, 5, 3, 3, 4])
+
+
+def main(argv=None) -> int:
+    args = parse_args(NAME, __doc__, add_arguments, argv)
+    settings = dict(QUICK if args.quick else FULL)
+    if args.epochs is not None:
+        settings["n_epochs"] = args.epochs
+    if args.iterations is not None:
+        settings["n_iter"] = args.iterations
+    with_lif = not args.no_lif
+    env = environment()
+    lif_options: dict = {"cache_dir": args.cache_dir}
+    calibration_info = None
+    with Stopwatch() as total:
+        if with_lif:
+            log("calibrating (or loading the cached calibrations) ...")
+            with Stopwatch() as sw_cal:
+                if args.quick:
+                    cal = ls.calibrate(cache_dir=args.cache_dir, progress=False, **QUICK_CALIBRATION)
+                    lif_options.update(calibration=cal, interactions=None)
+                else:
+                    probe = ls.LIFSampler(ls.random_boltzmann_machine(2, seed=0), cache_dir=args.cache_dir)
+                    cal = probe.calibrate(progress=False)
+                    lif_options.update(calibration=cal, interactions=probe.interactions_)
+            inter = lif_options["interactions"]
+            calibration_info = {
+                "v_p05": cal.v_p05,
+                "alpha": cal.alpha,
+                "interactions": None if inter is None else inter.to_dict(),
+                "wall_s": sw_cal.seconds,
+            }
+        log("(1) POVM state learning")
+        povm_rows = povm_part(settings, ["exact", "gibbs"] + (["lif"] if with_lif else []), lif_options)
+        log("(2, 3) TFIM")
+        tfim_rows, ordered_rows = tfim_part(settings, with_lif, lif_options)
+
+    bell = {r["backend"]: r for r in povm_rows if r["target"] == "Bell |Phi+>"}
+    werner = [r for r in povm_rows if "werner_r" in r]
+    ghz = {r["backend"]: r for r in povm_rows if r["target"] == "GHZ(3)"}
+    h1 = [r for r in tfim_rows if r["backend"] in ("exact", "gibbs") and r["ratios"] == "histogram"]
+    targets = {
+        "bell_lif_fidelity": bell.get("lif", {}).get("quantum_fidelity_sampled"),
+        "bell_lif_bell": bell.get("lif", {}).get("bell_sampled"),
+        "bell_lif_ok": bool(
+            "lif" in bell
+            and bell["lif"]["quantum_fidelity_sampled"] >= 0.98
+            and bell["lif"]["bell_sampled"] >= 2.7
+        ),
+        "ghz3_fidelity": {k: v["quantum_fidelity_sampled"] for k, v in ghz.items()},
+        "ghz3_above_witness": all(v["quantum_fidelity_sampled"] > 1 / np.sqrt(2) for v in ghz.values()),
+        "werner_max_bell_error": max((r["bell_error"] for r in werner), default=None),
+        "werner_ok": bool(werner) and all(r["bell_error"] <= 0.1 for r in werner),
+        "tfim_max_relative_error": max((r["relative_error"] for r in h1), default=None),
+        "tfim_min_fidelity": min((r["fidelity"] for r in h1), default=None),
+        "tfim_ok": bool(h1) and all(r["relative_error"] <= 1e-3 and r["fidelity"] >= 0.99 for r in h1),
+    }
+    lif_tfim = [r for r in tfim_rows if r["backend"] == "lif"]
+    if lif_tfim:
+        targets["tfim_lif_relative_error"] = lif_tfim[0]["relative_error"]
+        targets["tfim_lif_fidelity_sampled"] = lif_tfim[0]["fidelity_sampled"]
+        targets["tfim_lif_ok"] = bool(lif_tfim[0]["relative_error"] <= 1e-3)
+
+    blocks = [
+        paragraph(
+            f"(1) RBM with {settings['n_hidden']} hidden units, Adam ({settings['povm_learning_rate']:g}), "
+            f"{settings['povm_samples']} samples per epoch, {settings['n_epochs']} epochs, histogram "
+            "P_theta in the gradient.  'sampled' = the epoch's sample histogram (what the sampler "
+            "represents), 'model' = the RBM's exact distribution; min eig = smallest eigenvalue of the "
+            "reconstructed state (negative: not a state; F and B can then exceed 1 and 2.83).  Chip "
+            "(20 hidden): F 0.97, B 2.77."
+        ),
+        povm_table(povm_rows),
+        paragraph(
+            f"(2) TFIM, periodic, J = 1, RBM with N hidden units, SR ({settings['diag_shift']:g}) + SGD "
+            f"({settings['vmc_learning_rate']:g}), {settings['n_iter']} iterations; medians over the last "
+            "20 %.  rel.err = |E - E0|/|E0| of the sample estimate; 'model' = exact energy of the RBM's "
+            "state; fidelity = |<psi0|psi>|^2 of the RBM's state (symmetrised where sym = yes), fid. "
+            "sampled = of sqrt(histogram).  Chip 5e-4 ... 1.7e-3; NetKet N = 10: 7.7e-5."
+        ),
+        tfim_table(tfim_rows, "(2) TFIM ground states, h = 1"),
+        paragraph(
+            "(3) Ordered phase: without the symmetrised state the RBM (and the chains) settle in one of "
+            "the two magnetised halves: energy nearly right, fidelity near 1/2; the symmetrised state "
+            "sqrt((p(v) + p(1 - v))/2) is Z2 symmetric by construction."
+        ),
+        tfim_table(ordered_rows, f"(3) ordered phase, h = {settings['ordered_h']:g}"),
+        "\n".join(
+            [
+                f"Bell LIF: F = {targets['bell_lif_fidelity']}, B = {targets['bell_lif_bell']} "
+                f"(target F >= 0.98, B >= 2.7): {'met' if targets['bell_lif_ok'] else 'NOT met'}",
+                f"GHZ3 F: {targets['ghz3_fidelity']} (> 1/sqrt 2: {targets['ghz3_above_witness']})",
+                f"Werner max |B - 2 sqrt2 r| = {targets['werner_max_bell_error']} (target <= 0.1): "
+                f"{'met' if targets['werner_ok'] else 'NOT met'}",
+                f"TFIM h = 1 exact/Gibbs (histogram, symmetrised): max rel. error "
+                f"{targets['tfim_max_relative_error']}, min fidelity {targets['tfim_min_fidelity']} "
+                f"(target <= 1e-3, >= 0.99): {'met' if targets['tfim_ok'] else 'NOT met'}",
+                f"total {total.seconds:.0f} s",
+            ]
+            + (["--quick: short runs, the numbers and checks are not meaningful"] if args.quick else [])
+        ),
+    ]
+    print_report(f"quantum study ({'quick' if args.quick else 'full'})", env, blocks)
+    write_json(
+        args.out,
+        NAME,
+        {
+            "quick": args.quick,
+            "settings": {
+                **{k: v for k, v in settings.items() if k != "vmc_samples"},
+                "vmc_samples": {str(k): v for k, v in settings["vmc_samples"].items()},
+                "lif": {"n_chains": LIF_CHAINS, "burn_in_ms": LIF_BURN_IN_MS, "enabled": with_lif},
+                "gibbs_povm": GIBBS_POVM,
+                "gibbs_vmc": GIBBS_VMC,
+            },
+            "calibration": calibration_info,
+            "povm": povm_rows,
+            "tfim": tfim_rows,
+            "ordered": ordered_rows,
+            "targets": targets,
+            "wall_time_s": total.seconds,
+        },
+        env,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
