@@ -77,6 +77,7 @@ from ._units import positive, steps
 from .alignment import SAL, asymmetry
 from .calibration import Calibration
 from .divergence import kl_divergence
+from .optimizers import adam_direction, damped_solve
 from .sampler import LIFSampler
 from .targets import (
     MAX_EXACT_UNITS,
@@ -94,7 +95,6 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "natural")
 CHECKPOINT_SCHEMA = 1
 #: iterations pooled in the history's ``dkl_pooled``
 DKL_WINDOW = 10
-_ADAM_EPS = 1e-8
 
 
 # -- pure parts -------------------------------------------------------------------------
@@ -418,9 +418,9 @@ class WakeSleep:
             i, j = np.nonzero(np.triu(self._mask, 1))
             z = sleep.reshape(-1, K).astype(float)
             stats = np.concatenate([z, z[:, i] * z[:, j]], axis=1)
-            F = np.atleast_2d(np.cov(stats, rowvar=False, bias=True))
+            F = np.cov(stats, rowvar=False, bias=True)
             g = np.concatenate([grad_b, grad_W[i, j]])
-            delta = lr * np.linalg.solve(F + self.damping * np.eye(g.size), g)
+            delta = lr * damped_solve(F, g, self.damping)
             step_W = np.zeros((K, K))
             step_W[i, j] = step_W[j, i] = delta[K:]
             return step_W, delta[:K]
@@ -432,12 +432,7 @@ class WakeSleep:
             s["v"] = self.momentum * s.get("v", np.zeros_like(g)) + lr * g
             step = s["v"]
         else:
-            b1, b2 = self.betas
-            s["m"] = b1 * s.get("m", np.zeros_like(g)) + (1 - b1) * g
-            s["s"] = b2 * s.get("s", np.zeros_like(g)) + (1 - b2) * g * g
-            m_hat = s["m"] / (1 - b1 ** (t + 1))
-            s_hat = s["s"] / (1 - b2 ** (t + 1))
-            step = lr * m_hat / (np.sqrt(s_hat) + _ADAM_EPS)
+            step = lr * adam_direction(s, g, self.betas)
         return step[: K * K].reshape(K, K), step[K * K :]
 
     # -- fitting -----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 An optimiser turns a gradient into a parameter update and keeps its own
 state; a preconditioner turns a gradient into a better direction before the
-optimiser sees it.  Both work on flat parameter vectors.
+optimiser sees it.  Both work on flat parameter vectors.  The arithmetic
+(Adam's direction, the damped solve) is shared with lifsampling's wake–sleep
+trainer (:mod:`lifsampling.optimizers`).
 
 Examples
 --------
@@ -21,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from lifsampling.optimizers import adam_direction, damped_solve
 
 __all__ = ["Adam", "SGD", "SR"]
 
@@ -50,9 +54,7 @@ class Adam:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
-    _m: np.ndarray | None = field(default=None, repr=False)
-    _v: np.ndarray | None = field(default=None, repr=False)
-    _t: int = field(default=0, repr=False)
+    _state: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         _positive(self.learning_rate, "learning_rate")
@@ -64,20 +66,12 @@ class Adam:
 
     def reset(self) -> None:
         """Forget the moment estimates."""
-        self._m = self._v = None
-        self._t = 0
+        self._state.clear()
 
     def step(self, params: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """Return the updated parameters for gradient ``grad`` (descent)."""
-        grad = np.asarray(grad, dtype=float)
-        if self._m is None or self._m.shape != grad.shape:
-            self._m, self._v, self._t = np.zeros_like(grad), np.zeros_like(grad), 0
-        self._t += 1
-        self._m = self.beta1 * self._m + (1 - self.beta1) * grad
-        self._v = self.beta2 * self._v + (1 - self.beta2) * grad**2
-        m_hat = self._m / (1 - self.beta1**self._t)
-        v_hat = self._v / (1 - self.beta2**self._t)
-        return np.asarray(params, dtype=float) - self.learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+        direction = adam_direction(self._state, grad, (self.beta1, self.beta2), self.eps)
+        return np.asarray(params, dtype=float) - self.learning_rate * direction
 
 
 @dataclass
@@ -131,9 +125,4 @@ class SR:
 
     def apply(self, s_matrix: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """``(S + λ 𝟙)⁻¹ g``."""
-        s = np.asarray(s_matrix, dtype=float)
-        a = s + self.diag_shift * np.eye(s.shape[0])
-        try:
-            return np.linalg.solve(a, grad)
-        except np.linalg.LinAlgError:
-            return np.linalg.lstsq(a, grad, rcond=None)[0]
+        return damped_solve(s_matrix, grad, self.diag_shift)
