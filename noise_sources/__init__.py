@@ -18,8 +18,9 @@ Dold et al. 2019, Neural Networks 119, 200), :mod:`~noise_sources.measures`
 (input correlations, noise autocorrelation time, free-membrane statistics).
 """
 
-from lifsampling.noise import NoiseSource, PoissonNoise, noise_from_dict
+from lifsampling.noise import NoiseSource, PoissonNoise
 
+from ._registry import from_dict
 from .ensemble import EnsembleNoise, sample_ensemble, sample_together
 from .measures import (
     NoiseMeasurement,
@@ -60,25 +61,3 @@ __all__ = [
     "sample_together",
     "simulate_network",
 ]
-
-
-def from_dict(d: dict) -> NoiseSource:
-    """Rebuild any noise source (these and lifsampling's) from its ``to_dict()``.
-
-    Examples
-    --------
-    >>> pool = SharedPoolNoise(200, in_degree=50, seed=3)
-    >>> from_dict(pool.to_dict()) == pool
-    True
-    """
-    d = dict(d)
-    kind = d.get("kind")
-    if kind == "SharedPoolNoise":
-        d.pop("kind")
-        return SharedPoolNoise(d.pop("n_sources"), d.pop("in_degree"), **d)
-    if kind == "NetworkNoise":
-        return NetworkNoise.from_dict(d)
-    if kind == "EnsembleNoise":
-        d.pop("kind")
-        return EnsembleNoise(**d)
-    return noise_from_dict(d)
