@@ -239,12 +239,14 @@ def test_learning_study_quick(tmp_path):
             assert {"before", "after", "train_wall_s", "iterations"} <= set(row)
             assert {"dkl_target_sampled", "n_unvisited", "wall_s"} <= set(row["after"])
     assert [r["noise"] for r in doc["parameter_noise"]] == [0.1, 0.1]
-    assert [r["sal"] for r in doc["sal"]] == ["none", "nearest", "all"]
+    assert [r["sal"] for r in doc["sal"]] == ["none", "all", "nearest"]
     for row in doc["sal"]:
         assert {"asymmetry_before", "asymmetry_after", "asymmetry_drop", "before", "after"} <= set(row)
+        assert {"effective_asymmetry_before", "effective_asymmetry_after"} <= set(row)
     assert doc["sal"][0]["asymmetry_after"] == pytest.approx(doc["sal"][0]["asymmetry_before"])  # no SAL
     assert doc["data"]["n_patterns"] == 14 and 0 <= doc["data"]["fraction_patterns"] <= 1
-    keys = {"a_median_after", "a_ok", "b_ratio_to_clean", "b_ok", "c_drop_nearest", "c_drop_ok", "c_dkl_ok"}
+    keys = {"a_median_after", "a_ok", "b_ratio_to_clean", "b_ok", "c_drop_nominal", "c_drop_effective"}
+    keys |= {"c_drop_ok", "c_effective_drop_ok", "c_dkl_ok", "d_dkl"}
     assert keys <= set(doc["targets"])
 
 
