@@ -97,6 +97,21 @@ def positive(value: Any, unit: str, name: str) -> float:
     return x
 
 
+def non_negative(value: Any, unit: str, name: str) -> float:
+    """Like :func:`to_float` but also require a value >= 0."""
+    x = to_float(value, unit, name)
+    if x < 0:
+        raise ValueError(f"{name} must be >= 0 {unit}, got {x}.")
+    return x
+
+
+def count(value: Any, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ``>= minimum`` (bools refused), or a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
 def steps(duration_ms: float, dt_ms: float, name: str, step_name: str = "dt") -> int:
     """Number of time steps of ``dt_ms`` in ``duration_ms``; it must divide exactly."""
     n = duration_ms / dt_ms

@@ -73,7 +73,7 @@ import xarray as xr
 from ._cache import content_key
 from ._io import atomic_path
 from ._persistent import RUNTIME_DEVICES, PersistentChains
-from ._units import positive, steps
+from ._units import count, non_negative, positive, steps
 from .alignment import SAL, asymmetry
 from .calibration import Calibration
 from .divergence import kl_divergence
@@ -377,14 +377,14 @@ class WakeSleep:
             raise ValueError(f"damping must be a number >= 0, got {damping!r}.")
         self.damping = float(damping)
         self.max_step = None if max_step is None else _positive_number(max_step, "max_step")
-        self.n_chains = _count(n_chains, "n_chains")
+        self.n_chains = count(n_chains, "n_chains")
         self.duration = positive(duration, "ms", "duration")
-        self.settle = _non_negative_ms(settle, "settle")
-        self.burn_in = _non_negative_ms(burn_in, "burn_in")
+        self.settle = non_negative(settle, "ms", "settle")
+        self.burn_in = non_negative(burn_in, "ms", "burn_in")
         steps(self.duration, sampler.sample_interval, "duration", "sample_interval")
         steps(self.settle, sampler.dt, "settle")
         steps(self.burn_in, sampler.dt, "burn_in")
-        self.n_wake_chains = None if n_wake_chains is None else _count(n_wake_chains, "n_wake_chains")
+        self.n_wake_chains = None if n_wake_chains is None else count(n_wake_chains, "n_wake_chains")
         if alignment is not None and not isinstance(alignment, SAL):
             raise TypeError(f"alignment must be a SAL or None, got {type(alignment).__name__}.")
         self.alignment = alignment
@@ -394,7 +394,7 @@ class WakeSleep:
             raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}.")
         self.seed = int(seed)
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
-        self.checkpoint_every = _count(checkpoint_every, "checkpoint_every")
+        self.checkpoint_every = count(checkpoint_every, "checkpoint_every")
         self.progress = progress
         self.device = sampler.device if sampler.device in RUNTIME_DEVICES else "cython"
 
@@ -467,7 +467,7 @@ class WakeSleep:
             ``self``, with the learned network in ``weights_``, ``biases_``,
             ``network_``, ``sampler_`` and the learning curve in ``history_``.
         """
-        n_iterations = _count(n_iterations, "n_iterations")
+        n_iterations = count(n_iterations, "n_iterations")
         if target is not None and data is not None:
             raise ValueError("pass either target (a distribution) or data (samples), not both.")
         s = self.sampler
@@ -875,21 +875,6 @@ def _positive_number(value: Any, name: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
     return float(value)
-
-
-def _non_negative_ms(value: Any, name: str) -> float:
-    from ._units import to_float
-
-    v = to_float(value, "ms", name)
-    if v < 0:
-        raise ValueError(f"{name} must be >= 0 ms, got {v}.")
-    return v
-
-
-def _count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
-    return int(value)
 
 
 def fine_tune(sampler: LIFSampler, *, n_iterations: int = 100, **kwargs: Any) -> LIFSampler:

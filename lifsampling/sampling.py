@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ._units import positive, to_float
+from ._units import count, non_negative, positive
 from .targets import BoltzmannMachine
 
 __all__ = ["Sampler"]
@@ -33,12 +33,8 @@ class RunLength:
 def check_run(duration, n_chains, burn_in) -> RunLength:
     """Validate the arguments every ``sample`` call shares."""
     duration = positive(duration, "ms", "duration")
-    burn_in = to_float(burn_in, "ms", "burn_in")
-    if burn_in < 0:
-        raise ValueError(f"burn_in must be >= 0 ms, got {burn_in}.")
-    if isinstance(n_chains, bool) or not isinstance(n_chains, (int, np.integer)) or n_chains < 1:
-        raise ValueError(f"n_chains must be an integer >= 1, got {n_chains!r}.")
-    return RunLength(duration, burn_in, int(n_chains))
+    burn_in = non_negative(burn_in, "ms", "burn_in")
+    return RunLength(duration, burn_in, count(n_chains, "n_chains"))
 
 
 class Sampler(ABC):

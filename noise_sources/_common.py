@@ -23,13 +23,6 @@ from lifsampling.neurons import NeuronParameters
 from lifsampling.noise import input_variables
 
 
-def check_count(value: Any, name: str, minimum: int = 1) -> int:
-    """``value`` as an int ``>= minimum``, or a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
 def check_fraction(value: Any, name: str) -> float:
     """``value`` as a float in [0, 1], or a ValueError naming it."""
     try:

@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from lifsampling._units import count as check_count
 from lifsampling.neurons import NeuronParameters
 from lifsampling.noise import InputComponent, NoiseSource, PoissonNoise, input_variables
 
-from ._common import check_count, check_fraction, check_positive, check_seed
+from ._common import check_fraction, check_positive, check_seed
 
 __all__ = ["EnsembleNoise", "sample_ensemble", "sample_together"]
 

@@ -38,10 +38,11 @@ import numpy as np
 
 from lifsampling._cache import cache_path
 from lifsampling._io import write_text_atomic
+from lifsampling._units import count as check_count
 from lifsampling.neurons import NeuronParameters
 from lifsampling.noise import InputComponent, NoiseSource
 
-from ._common import Readout, build_readout, check_count, check_fraction, check_positive, check_seed
+from ._common import Readout, build_readout, check_fraction, check_positive, check_seed
 
 __all__ = [
     "IrregularityReport",

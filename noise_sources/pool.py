@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lifsampling._units import count as check_count
 from lifsampling.neurons import NeuronParameters
 from lifsampling.noise import InputComponent, NoiseSource
 
-from ._common import Readout, build_readout, check_count, check_fraction, check_positive, check_seed
+from ._common import Readout, build_readout, check_fraction, check_positive, check_seed
 
 __all__ = ["SharedPoolNoise"]
 
