@@ -33,14 +33,19 @@ from ._cache import content_key, default_cache_dir
 from .neurons import NeuronParameters
 from .noise import NoiseSource, input_variables
 
-DEVICES = ("cython", "numpy", "cpp_standalone")
+DEVICES = ("auto", "cython", "numpy", "cpp_standalone")
+#: Spikes a standalone run may hold in memory (~12 bytes each) before "auto" streams with Cython.
+_STANDALONE_MAX_SPIKES = 1e8
+#: Neuron-steps from which "auto" prefers a standalone build to Cython.
+_STANDALONE_MIN_WORK = 1e7
 
 #: Version of what a simulation produces for given parameters and seed.  It is
 #: part of every cache key of measured quantities (calibrations), so that a
 #: change of the simulated model or of its random draws never reuses numbers
 #: measured with the old code.  Bump it with any such change.
 #: 2: background counts drawn from a CDF table (exact Poisson per step).
-SIMULATION_VERSION = 2
+#: 3: standalone background counts from lifsampling's own generator (xoshiro256++).
+SIMULATION_VERSION = 3
 
 #: consumer(neuron_indices, spike_steps, end_step): spikes of one chunk, steps
 #: counted from the start of the simulation; ``end_step`` is the first step
@@ -131,6 +136,7 @@ def neuron_equations(
         V_th : volt (shared, constant)
         V_reset : volt (shared, constant)
         tau_ref : second (shared, constant)
+        t_ref_cut : second (shared, constant)
         """
     if per_neuron_threshold:
         eqs = eqs.replace("V_th : volt (shared, constant)", "V_th : volt (constant)")
@@ -138,14 +144,19 @@ def neuron_equations(
     return eqs + noise.neuron_equations(neuron, dt)
 
 
-def _build(spec: NetworkSpec, v_init: np.ndarray):
-    """Create the Brian2 objects of ``spec``; return (network, group, spike monitor)."""
+def _build(spec: NetworkSpec, v_init: np.ndarray, collect: bool = True):
+    """Create the Brian2 objects of ``spec``; return (network, group, spike monitor).
+
+    ``collect=False`` skips the garbage collection that keeps generated code
+    identical (for networks whose code is not generated again).
+    """
     import brian2 as b2
 
     # Objects of earlier networks in this process would make Brian2 rename the code
     # objects (``..._codeobject_1``), which changes the generated code and forces a
     # recompile (Cython and cpp_standalone alike).
-    gc.collect()
+    if collect:
+        gc.collect()
     # One named clock for every object: with one clock per object Brian2 initialises
     # the clocks in main.cpp in set order, which varies from run to run (recompile).
     clock = b2.Clock(dt=spec.dt * b2.ms, name="lifsampling_clock")
@@ -155,7 +166,10 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
         neuron_equations(n, spec.noise, spec.dt, per_neuron_threshold=spec.v_thresh is not None),
         threshold="V > V_th",
         reset="V = V_reset",
-        refractory="tau_ref",
+        # Refractory for exactly round(tau_ref / dt) steps, as ``refractory="tau_ref"``
+        # would be, but tested with one comparison per neuron and step instead of
+        # Brian2's integer division (t - lastspike is a whole number of steps).
+        refractory="t - lastspike < t_ref_cut",
         method="exponential_euler",
         clock=clock,
         name="lifsampling_neurons",
@@ -171,6 +185,8 @@ def _build(spec: NetworkSpec, v_init: np.ndarray):
         group.V_th = np.asarray(spec.v_thresh, dtype=float) * b2.mV
         group.V_reset = (np.asarray(spec.v_thresh, dtype=float) - (n.v_thresh - n.v_reset)) * b2.mV
     group.tau_ref = n.tau_refrac * b2.ms
+    n_ref = int((n.tau_refrac + 1e-3 * spec.dt) / spec.dt)  # Brian2's timestep(tau_ref, dt)
+    group.t_ref_cut = (n_ref - 0.5) * spec.dt * b2.ms
     if n.conductance_based:
         group.E_e = n.e_rev_E * b2.mV
         group.E_i = n.e_rev_I * b2.mV
@@ -232,13 +248,57 @@ def _codegen_target(target: str):
         b2.prefs.codegen.target = old
 
 
+def _compiler_available() -> bool:
+    """True if a C++ compiler and ``make`` are on the PATH (needed by ``cpp_standalone``)."""
+    import shutil
+
+    compiler = os.environ.get("CXX") or "c++"
+    return shutil.which(compiler) is not None and shutil.which("make") is not None
+
+
+def resolve_device(device: str, noise: NoiseSource, n_neurons: int, duration: float, dt: float = 0.1) -> str:
+    """The code-generation target that ``device`` means for a run of ``duration`` ms.
+
+    ``"auto"`` is ``"cpp_standalone"`` — compiled once per network structure and
+    then rerun with new parameters, durations and seeds without compiling
+    (:mod:`lifsampling._standalone`) — when all of these hold: the background
+    is one of the built-in Poisson sources, a C++ compiler is available, the
+    run is long enough to repay a build (≥ 1e7 neuron-steps, about a second of
+    Cython time; a build takes ~6–20 s once per structure) and its spikes fit
+    in memory (< 1e8 at the maximal rate 1/τ_ref ≈ 100 Hz).  Otherwise it is
+    ``"cython"``, whose compiled code does not depend on network size and
+    which streams spikes in chunks, or ``"numpy"`` without a compiler.  The
+    environment variable ``LIFSAMPLING_DEVICE`` replaces the automatic choice.
+    Other values are returned unchanged.
+    """
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}.")
+    if device != "auto":
+        return device
+    forced = os.environ.get("LIFSAMPLING_DEVICE")
+    if forced:
+        if forced not in DEVICES[1:]:
+            raise ValueError(f"LIFSAMPLING_DEVICE must be one of {DEVICES[1:]}, got {forced!r}.")
+        return forced
+    from .noise import OscillatingPoissonNoise, PoissonNoise
+
+    if not _compiler_available():
+        return "numpy"
+    work = n_neurons * duration / dt
+    spikes = n_neurons * duration * 1e-3 * 100.0
+    builtin = type(noise) in (PoissonNoise, OscillatingPoissonNoise)
+    if builtin and work >= _STANDALONE_MIN_WORK and spikes < _STANDALONE_MAX_SPIKES:
+        return "cpp_standalone"
+    return "cython"
+
+
 def simulate(
     spec: NetworkSpec,
     *,
     duration: float,
     seed: int,
     consumer: SpikeConsumer,
-    device: str = "cython",
+    device: str = "auto",
     v_init: np.ndarray | None = None,
     progress: bool | None = None,
     cache_dir: str | os.PathLike | None = None,
@@ -252,8 +312,7 @@ def simulate(
     take more than two seconds).  ``max_chunk_steps`` caps the chunk length in
     time steps (so that the consumer's per-chunk work stays bounded).
     """
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}.")
+    device = resolve_device(device, spec.noise, spec.n_neurons, duration, spec.dt)
     if v_init is None:
         v_init = np.full(spec.n_neurons, spec.neuron.v_reset)
     n_steps = int(round(duration / spec.dt))
@@ -309,49 +368,59 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
                 bar.refresh()
 
 
-_STANDALONE_SEED_CODE = """
-{
-    const char* _seed_text = std::getenv("LIFSAMPLING_SEED");
-    const unsigned long _seed = _seed_text ? std::strtoul(_seed_text, nullptr, 10) : 0UL;
-    for (size_t _i = 0; _i < brian::_random_generators.size(); _i++)
-        brian::_random_generators[_i].seed(_seed + _i);
-}
-"""
-
-
-@contextlib.contextmanager
-def _environ(**values: str):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _mark_used(net) -> None:
+    """Tell Brian2 that the objects of ``net`` were used on purpose (never run)."""
+    todo = list(net.objects)
+    while todo:
+        obj = todo.pop()
+        obj._network = net.id
+        todo.extend(getattr(obj, "contained_objects", []))
 
 
 def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk):
-    import brian2 as b2
+    """Run ``spec`` with the C++ standalone device, compiling only a new structure.
 
-    directory = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "standalone"
-    directory = directory / spec.structure_key()
-    directory.mkdir(parents=True, exist_ok=True)
-    b2.set_device("cpp_standalone", directory=str(directory), build_on_run=False)
-    try:
-        net, group, monitor = _build(spec, v_init)
-        # The seed is read at run time, so a new seed reuses the compiled binary.
-        b2.device.insert_code("main", _STANDALONE_SEED_CODE)
-        net.run(n_steps * spec.dt * b2.ms, namespace={})
-        with _environ(LIFSAMPLING_SEED=str(int(seed))):
-            b2.device.build(directory=str(directory), compile=True, run=True, with_output=False)
-        idx = np.asarray(monitor.i[:], dtype=np.int64)
-        stp = np.asarray(np.round(monitor.t_[:] / (spec.dt * 1e-3)), dtype=np.int64)
-    finally:
-        b2.device.reinit()
-        b2.set_device("runtime")
+    The project of the structure is built once and cached (see
+    :mod:`lifsampling._standalone`); every call passes its own parameter values,
+    duration and seed to the compiled binary.
+    """
+    import brian2 as b2
+    from brian2.utils.filelock import FileLock
+
+    from ._standalone import StandaloneProject, project_key, queued_values
+    from .noise import OscillatingPoissonNoise, PoissonNoise
+
+    root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "standalone"
+    # What decides the generated code besides the queued arrays: the structure, and
+    # for noise sources other than the built-in ones their whole description.
+    description = [spec.structure_key()]
+    if type(spec.noise) not in (PoissonNoise, OscillatingPoissonNoise):
+        description.append(spec.noise.to_dict())
+    project = None
+    for attempt in (1, 2):
+        b2.set_device("cpp_standalone", build_on_run=False)
+        try:
+            # the first attempt only collects values; code is generated only to build
+            net, group, monitor = _build(spec, v_init, collect=attempt == 2)
+            values = queued_values(b2.get_device())
+            directory = root / project_key(description, b2.get_device())
+            project = StandaloneProject.load(directory)
+            if attempt == 1:
+                _mark_used(net)  # created only for their values: no "unused object" warnings
+            if project is None and attempt == 2:
+                directory.mkdir(parents=True, exist_ok=True)
+                with FileLock(str(directory) + ".lock"):
+                    project = StandaloneProject.load(directory)  # built by another process?
+                    if project is None:
+                        project = StandaloneProject.build(directory, net, monitor, values)
+        finally:
+            b2.device.reinit()
+            b2.set_device("runtime")
+        if project is not None:
+            break
+    out = project.run(values, n_steps * spec.dt * 1e-3, seed)
+    stp = np.asarray(np.round(out.times / (spec.dt * 1e-3)), dtype=np.int64)
+    idx = np.asarray(out.indices, dtype=np.int64)
     order = np.argsort(stp, kind="stable")
     idx, stp = idx[order], stp[order]
     for start in range(0, n_steps, chunk):

@@ -32,7 +32,7 @@ from scipy.optimize import curve_fit
 
 from ._cache import cache_path
 from ._io import write_text_atomic
-from ._network import DEVICES, SIMULATION_VERSION, NetworkSpec, simulate
+from ._network import SIMULATION_VERSION, NetworkSpec, resolve_device, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .neurons import NeuronParameters
@@ -247,7 +247,7 @@ def calibrate(
     prescan: tuple[float, float, float] = (-80.0, -20.0, 0.2),
     prescan_duration: float = 1_000.0,
     seed: int = 1234,
-    device: str = "cython",
+    device: str = "auto",
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
     progress: bool | None = None,
@@ -272,8 +272,8 @@ def calibrate(
         Measurement settings (durations in ms).
     seed : int
         Drives the simulation; the same seed gives the same calibration.
-    device : {"cython", "numpy", "cpp_standalone"}
-        Brian2 code-generation target.
+    device : {"auto", "cython", "numpy", "cpp_standalone"}
+        Brian2 code-generation target (``"auto"``: see :func:`LIFSampler`).
     cache : bool
         Reuse a cached calibration with identical inputs, and store new ones.
     cache_dir : path, optional
@@ -307,8 +307,7 @@ def calibrate(
     steps(neuron.tau_refrac, dt, "tau_refrac")
     if not isinstance(n_points, (int, np.integer)) or n_points < 4:
         raise ValueError(f"n_points must be an integer >= 4, got {n_points!r}.")
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}.")
+    device = resolve_device(device, noise, int(n_points), duration, dt)
     lo, hi, step = (float(x) for x in prescan)
     if not (hi > lo and step > 0):
         raise ValueError(f"prescan must be (start, stop, step) with stop > start, step > 0; got {prescan}.")

@@ -30,7 +30,7 @@ import numpy as np
 
 from ._cache import cache_path, content_key
 from ._io import write_text_atomic
-from ._network import SIMULATION_VERSION
+from ._network import SIMULATION_VERSION, resolve_device
 from ._seeding import derive_seed
 from ._units import positive, steps, to_float
 from .calibration import Calibration, CalibrationMismatchError
@@ -205,7 +205,7 @@ def calibrate_interactions(
     burn_in: float = 500.0,
     sample_interval: float = 1.0,
     seed: int = 4321,
-    device: str = "cython",
+    device: str = "auto",
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
     progress: bool | None = None,
@@ -282,6 +282,9 @@ def calibrate_interactions(
         raise ValueError(f"burn_in must be >= 0 ms, got {burn_in}.")
     steps(duration, sample_interval, "duration", "sample_interval")
     steps(sample_interval, calibration.dt, "sample_interval")
+    device = resolve_device(
+        device, calibration.noise, 2 * n_pairs * (2 * mags.size + 1), duration, calibration.dt
+    )
     steps(burn_in, calibration.dt, "burn_in")
     settings = {
         "couplings": mags.tolist(),

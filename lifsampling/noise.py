@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,69 @@ __all__ = ["NoiseSource", "PoissonNoise", "OscillatingPoissonNoise", "InputCompo
 _TABLE_MAX_MEAN = 2.0
 #: Probability mass beyond the table that is lumped into its last entry.
 _TABLE_TAIL = 1e-12
+
+
+#: C++ sources of the standalone background-count function (``lifsampling_poisson``).
+_CPP_DIR = Path(__file__).with_name("_cpp")
+#: Table slots of the standalone count function, one per stream of counts.
+_SLOTS = {"e": 0, "i": 1}
+
+
+def _is_standalone() -> bool:
+    """True when Brian2's current device is C++ standalone."""
+    import brian2
+
+    return brian2.get_device().__class__.__name__ == "CPPStandaloneDevice"
+
+
+@cache
+def standalone_poisson():
+    """Brian2 function ``lifsampling_poisson(mean, slot)``: one Poisson(mean) count.
+
+    C++ standalone only (``lifsampling/_cpp/lifsampling_poisson.h``): exact
+    inversion of the Poisson CDF with 64-bit thresholds and an xoshiro256++
+    generator seeded at run time from ``LIFSAMPLING_SEED``, about 6x faster than
+    Brian2's ``poisson()`` or a binomial ``PoissonInput``.  ``slot`` (0–7) keeps
+    one cached CDF table per stream of counts.
+    """
+    import brian2 as b2
+
+    def lifsampling_poisson(mean, slot):  # Python version (numpy target); never compiled
+        return np.random.poisson(mean)
+
+    function = b2.Function(
+        lifsampling_poisson,
+        arg_units=[1, 1],
+        arg_types=["float", "integer"],
+        return_unit=1,
+        return_type="integer",
+        stateless=False,
+    )
+    function.implementations.add_implementation(
+        "cpp",
+        {
+            "support_code": (
+                "static inline int32_t lifsampling_poisson(const double mean, const int32_t slot)\n"
+                "{ return lifsampling::poisson_count(mean, slot); }"
+            )
+        },
+        name="lifsampling_poisson",
+        compiler_kwds={
+            "headers": ['"lifsampling_poisson.h"'],
+            "include_dirs": [str(_CPP_DIR)],
+        },
+    )
+    return function
+
+
+def _use_standalone_poisson(group: Any) -> bool:
+    """Make ``lifsampling_poisson`` known to ``group``'s code if the device is standalone."""
+    if not _is_standalone():
+        return False
+    if group.namespace is None:
+        group.namespace = {}
+    group.namespace["lifsampling_poisson"] = standalone_poisson()
+    return True
 
 
 def input_variables(neuron: NeuronParameters) -> tuple[str, str]:
@@ -257,8 +322,13 @@ class PoissonNoise(NoiseSource):
         _set_rates(group, self, neuron)
         code = []
         targets = dict(zip("ei", input_variables(neuron), strict=True))
+        # the standalone generator draws exact Poisson counts: not for subclasses with other statistics
+        exact_poisson = type(self).count_cdf is PoissonNoise.count_cdf
+        standalone = exact_poisson and _use_standalone_poisson(group)
         for x, cdf in self._tables(float(group.clock.dt / b2.ms)).items():
-            if cdf is None:
+            if standalone:
+                count = f"lifsampling_poisson(nu_bg_{x} * dt, {_SLOTS[x]})"
+            elif cdf is None:
                 count = f"poisson(nu_bg_{x} * dt)"
             else:
                 for k, value in enumerate(cdf):
@@ -266,7 +336,11 @@ class PoissonNoise(NoiseSource):
                 code.append(f"u_bg_{x} = rand()")
                 count = "(" + " + ".join(f"int(u_bg_{x} > cdf_bg_{x}_{k})" for k in range(len(cdf))) + ")"
             code.append(f"{targets[x]} += w_bg_{x} * {count}")
-        runner = group.run_regularly("\n".join(code), when="start", name=f"{group.name}_poisson_background")
+        runner = group.run_regularly(
+            "\n".join(code),
+            when="start",
+            name=f"{group.name}_poisson_background",
+        )
         return [runner]
 
     def input_components(self, neuron: NeuronParameters) -> list[InputComponent]:
@@ -470,16 +544,26 @@ class OscillatingPoissonNoise(NoiseSource):
         group.osc_phase = self.phase_offset
         group.osc_hot = self.hot_fraction
         e, i = input_variables(neuron)
+        standalone = _use_standalone_poisson(group)
+
+        def count(x: str) -> str:
+            mean = f"nu_bg_{x} * m_bg * dt"
+            return f"lifsampling_poisson({mean}, {_SLOTS[x]})" if standalone else f"poisson({mean})"
+
         code = "\n".join(
             [
                 "c_bg = osc_freq * t + osc_phase / (2 * pi)",
                 "x_bg = clip((c_bg - 0.25 - floor(c_bg + 0.25)) / osc_hot + 0.5, 0, 1)",
                 "m_bg = 1 - osc_depth * cos(2 * pi * x_bg)",
-                f"{e} += w_bg_e * poisson(nu_bg_e * m_bg * dt)",
-                f"{i} += w_bg_i * poisson(nu_bg_i * m_bg * dt)",
+                f"{e} += w_bg_e * {count('e')}",
+                f"{i} += w_bg_i * {count('i')}",
             ]
         )
-        runner = group.run_regularly(code, when="start", name=f"{group.name}_oscillating_background")
+        runner = group.run_regularly(
+            code,
+            when="start",
+            name=f"{group.name}_oscillating_background",
+        )
         return [runner]
 
     def input_components(self, neuron: NeuronParameters) -> list[InputComponent]:

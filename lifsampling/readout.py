@@ -68,7 +68,7 @@ class StateReadout:
             raise ValueError("chunks must arrive in time order.")
         if steps.size and (steps.min() < self._end or steps.max() >= end_step):
             raise ValueError("spike steps must lie inside the chunk [previous end, end_step).")
-        np.add.at(self.spike_counts, neurons, 1)
+        self.spike_counts += np.bincount(neurons, minlength=self.n_neurons)[: self.n_neurons]
         k0 = self._done
         k1 = int(min(self.n_draws, max(k0, self._grid_index(np.int64(end_step)))))
         if k1 > k0:
@@ -78,10 +78,15 @@ class StateReadout:
             start = np.clip(self._grid_index(src_s), k0, k1) - k0
             stop = np.clip(self._grid_index(src_s + self.n_ref), k0, k1) - k0
             keep = stop > start
-            diff = np.zeros((self.n_neurons, k1 - k0 + 1), dtype=np.int32)
-            np.add.at(diff, (src_n[keep], start[keep]), 1)
-            np.add.at(diff, (src_n[keep], stop[keep]), -1)
-            self.states[k0:k1] = (np.cumsum(diff[:, :-1], axis=1) > 0).T
+            width = k1 - k0 + 1
+            size = self.n_neurons * width
+            row = src_n[keep] * width
+            # +1 where a spike's active window opens, -1 where it closes (bincount, not add.at: ~10x faster)
+            diff = np.bincount(row + start[keep], minlength=size) - np.bincount(
+                row + stop[keep], minlength=size
+            )
+            active = np.cumsum(diff.reshape(self.n_neurons, width)[:, :-1], axis=1) > 0
+            self.states[k0:k1] = active.T
             self._done = k1
         if steps.size:
             # last spike of each neuron in this chunk

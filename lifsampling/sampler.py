@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from ._network import DEVICES, NetworkSpec, simulate
+from ._network import DEVICES, NetworkSpec, resolve_device, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .calibration import Calibration, calibrate
@@ -170,12 +170,18 @@ class LIFSampler(Sampler):
         Time between read-out states [ms]; a multiple of ``dt``.
     delay : float
         Synaptic delay [ms].
-    device : {"cython", "numpy", "cpp_standalone"}
-        Brian2 code-generation target.  ``"cython"`` (default) compiles each
-        network structure once and caches it and streams spikes to the readout
-        in chunks; ``"cpp_standalone"`` is 2–3× faster for many chains and
-        recompiles nothing when only biases, weights or the seed change, but
-        holds all spikes of a run in memory until it ends.
+    device : {"auto", "cpp_standalone", "cython", "numpy"}
+        Brian2 code-generation target.  ``"cpp_standalone"`` compiles each
+        network structure once (~6–20 s, cached on disk) and then reruns the
+        binary with new biases, weights, durations and seeds without
+        compiling; it is the fastest (``docs/performance.md``) but holds the
+        spikes of a run in memory until it ends.  ``"cython"`` compiles each
+        structure once too and streams spikes to the readout in chunks.
+        ``"auto"`` (default) takes ``"cpp_standalone"`` for runs of the
+        built-in Poisson backgrounds that repay a build (≥ 1e7 neuron-steps)
+        and whose spikes fit in memory, when a C++ compiler is found, else
+        ``"cython"`` (``"numpy"`` without a compiler); ``$LIFSAMPLING_DEVICE``
+        overrides the choice.  The result records the device that ran.
     cache_dir : path, optional
         Where calibrations and standalone builds are cached.
     progress : bool, optional
@@ -245,7 +251,7 @@ class LIFSampler(Sampler):
         dt: float = 0.1,
         sample_interval: float = 1.0,
         delay: float = 0.1,
-        device: str = "cython",
+        device: str = "auto",
         cache_dir: str | os.PathLike | None = None,
         progress: bool | None = None,
         clamp_strength: float = CLAMP_STRENGTH,
@@ -514,7 +520,7 @@ class LIFSampler(Sampler):
                 "tau_refrac_ms": self.neuron.tau_refrac,
                 "burn_in_ms": run.burn_in,
                 "synapses": self.synapses,
-                "device": self.device,
+                "device": resolve_device(self.device, self.noise, K * C, run.burn_in + run.duration, self.dt),
                 "neuron_parameters": self.neuron.to_dict(),
                 "noise": self.noise.to_dict(),
                 "calibration": {

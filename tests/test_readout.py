@@ -238,5 +238,5 @@ def test_spike_chunks_fit_the_readout(sbs_neuron):
 
 def test_simulate_rejects_unknown_device(sbs_neuron):
     spec = NetworkSpec(sbs_neuron, SILENT, np.array([0.0]), 0.1)
-    with pytest.raises(ValueError, match=r"device must be one of \('cython', 'numpy', 'cpp_standalone'\)"):
+    with pytest.raises(ValueError, match=r"device must be one of \('auto', 'cython', 'numpy', 'cpp_standalone'\)"):
         simulate(spec, duration=1.0, seed=1, consumer=lambda *a: None, device="gpu")

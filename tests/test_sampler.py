@@ -221,7 +221,7 @@ def test_calibration_for_other_neurons_or_noise_is_refused(lif_target, calibrati
         (dict(dt=-0.1), ValueError, "dt must be positive"),
         (dict(dt=0.3, sample_interval=0.9), ValueError, r"tau_refrac = 10\.0 ms is not a multiple of dt"),
         (dict(delay=0.0), ValueError, "delay must be positive"),
-        (dict(device="gpu"), ValueError, r"device must be one of \('cython', 'numpy', 'cpp_standalone'\)"),
+        (dict(device="gpu"), ValueError, r"device must be one of \('auto', 'cython', 'numpy', 'cpp_standalone'\)"),
         (
             dict(synapses="static"),
             ValueError,
@@ -295,14 +295,16 @@ def test_five_unit_machines(calibration, target_seed):
 
 @pytest.mark.slow
 def test_cpp_standalone_device(lif_target, lif_result, calibration, tmp_path):
-    """C++ standalone (compiles once, ~15 s): same seed -> same states, and the same
-    states as the Cython runtime (both seed Brian2's generators identically)."""
+    """C++ standalone (compiles once, ~15 s): same seed -> same states, and the statistics
+    of the Cython runtime (the background counts come from different generators)."""
     sampler = ls.LIFSampler(
         lif_target, calibration=calibration, device="cpp_standalone", cache_dir=tmp_path, progress=False
     )
     a = sampler.sample(5000.0, n_chains=8, seed=1)
     assert a.attrs["device"] == "cpp_standalone"
-    np.testing.assert_array_equal(a.states.values, lif_result.states.values)
+    np.testing.assert_allclose(
+        a.states.mean(dim=("chain", "draw")), lif_result.states.mean(dim=("chain", "draw")), atol=0.03
+    )
     b = sampler.sample(500.0, n_chains=2, seed=5, burn_in=100.0)
     c = sampler.sample(500.0, n_chains=2, seed=5, burn_in=100.0)
     d = sampler.sample(500.0, n_chains=2, seed=6, burn_in=100.0)
