@@ -39,8 +39,11 @@ import numpy as np
 
 from ._io import write_text_atomic
 
-#: Version of the project layout and manifest; part of the project key.
-FORMAT = 1
+_CPP_DIR = Path(__file__).with_name("_cpp")
+
+#: Version of the project layout, manifest and generated model; part of the project key.
+#: 2: membrane update with lifsampling_exp.
+FORMAT = 2
 MANIFEST = "lifsampling_manifest.json"
 
 _SEED_CODE = """
@@ -76,12 +79,15 @@ def project_key(description: object, device) -> str:
     ``description`` (JSON-serialisable) names what decides the generated code;
     added to it are every queued array that cannot be a run argument (the
     connectivity: synapses created from index arrays), the values of read-only
-    variables, and the Brian2 version and compiler settings.
+    variables, lifsampling's C++ headers, :data:`FORMAT`, and the Brian2
+    version and compiler settings.
     """
     import brian2
 
     h = hashlib.sha256()
     h.update(json.dumps([description, FORMAT, brian2.__version__], sort_keys=True).encode())
+    for header in sorted(_CPP_DIR.glob("*.h")):  # lifsampling's own C++ code
+        h.update(header.name.encode() + header.read_bytes())
     by_array = _variables_by_array(device)
     settable = set()
     for func, args in device.main_queue:

@@ -39,9 +39,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--device",
-        choices=("cython", "numpy", "cpp_standalone"),
-        default="cython",
-        help="Brian2 code-generation target (default cython)",
+        choices=("auto", "cpp_standalone", "cython", "numpy"),
+        default="auto",
+        help="Brian2 code-generation target (default auto: C++ standalone for runs that repay a build)",
     )
     p.add_argument(
         "--interactions",

@@ -84,6 +84,30 @@ def standalone_poisson():
     return function
 
 
+@cache
+def standalone_exp():
+    """Brian2 function ``lifsampling_exp(x)``: ``exp`` inlined (``_cpp/lifsampling_exp.h``).
+
+    For the membrane update of C++ standalone networks: a polynomial with range
+    reduction, within 1e-15 relative of ``exp`` for |x| < 20, without a library
+    call per neuron and step.
+    """
+    import brian2 as b2
+
+    function = b2.Function(np.exp, arg_units=[1], return_unit=1)
+    function.implementations.add_implementation(
+        "cpp",
+        {
+            "support_code": (
+                "static inline double lifsampling_exp(const double x) { return lifsampling::fast_exp(x); }"
+            )
+        },
+        name="lifsampling_exp",
+        compiler_kwds={"headers": ['"lifsampling_exp.h"'], "include_dirs": [str(_CPP_DIR)]},
+    )
+    return function
+
+
 def _use_standalone_poisson(group: Any) -> bool:
     """Make ``lifsampling_poisson`` known to ``group``'s code if the device is standalone."""
     if not _is_standalone():
