@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ._cache import content_key, default_cache_dir
+from ._checkpoint import Checkpoint
 from .neurons import NeuronParameters
 from .noise import NoiseSource, input_variables, standalone_exp
 
@@ -281,7 +282,14 @@ def _compiler_available() -> bool:
     return shutil.which(compiler) is not None and shutil.which("make") is not None
 
 
-def resolve_device(device: str, noise: NoiseSource, n_neurons: int, duration: float, dt: float = 0.1) -> str:
+def resolve_device(
+    device: str,
+    noise: NoiseSource,
+    n_neurons: int,
+    duration: float,
+    dt: float = 0.1,
+    checkpointed: bool = False,
+) -> str:
     """The code-generation target that ``device`` means for a run of ``duration`` ms.
 
     ``"auto"`` is ``"cpp_standalone"`` — compiled once per network structure and
@@ -294,10 +302,20 @@ def resolve_device(device: str, noise: NoiseSource, n_neurons: int, duration: fl
     ``"cython"``, whose compiled code does not depend on network size and
     which streams spikes in chunks, or ``"numpy"`` without a compiler.  The
     environment variable ``LIFSAMPLING_DEVICE`` replaces the automatic choice.
-    Other values are returned unchanged.
+    Checkpointed runs (``checkpointed=True``) need a runtime device: ``"auto"``
+    is then Cython (or numpy), and ``"cpp_standalone"`` is refused.  Other
+    values are returned unchanged.
     """
     if device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, got {device!r}.")
+    if checkpointed:
+        if device == "cpp_standalone":
+            raise ValueError(
+                "checkpointed runs need a runtime device (the standalone binary cannot stop and resume "
+                "mid-run); use device='auto' or 'cython'."
+            )
+        if device == "auto":
+            return "cython" if _compiler_available() else "numpy"
     if device != "auto":
         return device
     forced = os.environ.get("LIFSAMPLING_DEVICE")
@@ -329,6 +347,7 @@ def simulate(
     cache_dir: str | os.PathLike | None = None,
     description: str = "simulating",
     max_chunk_steps: int | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> None:
     """Simulate ``spec`` for ``duration`` ms and stream its spikes to ``consumer``.
 
@@ -336,8 +355,12 @@ def simulate(
     ``v_reset``.  ``progress`` shows a progress bar (None: only for runs that
     take more than two seconds).  ``max_chunk_steps`` caps the chunk length in
     time steps (so that the consumer's per-chunk work stays bounded).
+    ``checkpoint`` saves the run's progress every ``checkpoint.every_steps``
+    steps and continues a run from its checkpoint (runtime devices only; the
+    consumer must have ``state_dict``/``load_state_dict``); ``"auto"`` then
+    means Cython.
     """
-    device = resolve_device(device, spec.noise, spec.n_neurons, duration, spec.dt)
+    device = resolve_device(device, spec.noise, spec.n_neurons, duration, spec.dt, checkpoint is not None)
     if v_init is None:
         v_init = np.full(spec.n_neurons, spec.neuron.v_reset)
     n_steps = int(round(duration / spec.dt))
@@ -347,10 +370,46 @@ def simulate(
     if device == "cpp_standalone":
         _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk)
     else:
-        _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, description, chunk)
+        _simulate_runtime(
+            spec, n_steps, seed, consumer, v_init, device, progress, description, chunk, checkpoint
+        )
 
 
-def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, description, chunk):
+def _run_key(spec: NetworkSpec, n_steps: int, seed: int, v_init: np.ndarray) -> str:
+    """Identity of a run (checkpoints of one run are never continued by another)."""
+    import hashlib
+
+    h = hashlib.sha256(spec.structure_key().encode())
+    h.update(
+        repr((spec.neuron.to_dict(), spec.noise.to_dict(), n_steps, int(seed), SIMULATION_VERSION)).encode()
+    )
+    for a in (spec.v_rest, spec.pre, spec.post, spec.w_exc, spec.w_inh, spec.v_thresh, v_init):
+        if a is not None:
+            h.update(np.ascontiguousarray(a, dtype=float).tobytes())
+    return h.hexdigest()
+
+
+def _reseed_runtime(seed: int, step: int) -> None:
+    """Restart the runtime random stream from (seed, step) (at checkpoints).
+
+    Brian2's stored random state cannot move between processes (its Cython
+    buffer is a pointer), so a checkpointed run draws fresh numbers from a seed
+    derived from its seed and the step at every checkpoint; the resumed run does
+    the same and continues exactly as the uninterrupted one.
+    """
+    import brian2 as b2
+
+    np.random.seed(np.random.SeedSequence([int(seed), int(step)]).generate_state(1)[0])
+    device = b2.get_device()
+    for name in ("rand_buffer_index", "randn_buffer_index"):
+        index = getattr(device, name, None)
+        if index is not None:
+            index[:] = 0  # refill the buffers from the new stream
+
+
+def _simulate_runtime(
+    spec, n_steps, seed, consumer, v_init, device, progress, description, chunk, checkpoint
+):
     import brian2 as b2
 
     try:
@@ -360,9 +419,23 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
         from tqdm import tqdm
 
     with _codegen_target(device):
+        saved = None
+        if checkpoint is not None:  # read (and check) it before anything is built
+            checkpoint.key = _run_key(spec, n_steps, seed, v_init)
+            chunk = min(chunk, checkpoint.every_steps)
+            saved = checkpoint.load()
         b2.seed(seed)
         net, group, monitor = _build(spec, v_init)
         clock_dt = spec.dt * b2.ms
+        done = 0
+        if saved is not None:  # continue where the run stopped
+            net.run(0 * b2.ms, namespace={})  # prepares the spike queues that the state fills
+            net._stored_state["lifsampling_checkpoint"] = saved["network"]
+            # not Brian2's random state: it holds a pointer into the old process's memory
+            net.restore("lifsampling_checkpoint", restore_random_state=False)
+            consumer.load_state_dict(saved["consumer"])
+            done = int(saved["step"])
+            _reseed_runtime(seed, done)
         disable = False if progress else (True if progress is False else None)
         with tqdm(
             total=n_steps * spec.dt / 1000.0,
@@ -373,7 +446,7 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
             leave=False,
             bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s bio [{elapsed}<{remaining}]",
         ) as bar:
-            done = 0
+            bar.n = done * spec.dt / 1000.0
             while done < n_steps:
                 k = min(chunk, n_steps - done)
                 start = done
@@ -389,6 +462,11 @@ def _simulate_runtime(spec, n_steps, seed, consumer, v_init, device, progress, d
                 monitor.resize(0)
                 monitor.variables["N"].set_value(0)
                 consumer(idx, stp, done)
+                if checkpoint is not None and (done % checkpoint.every_steps == 0 or done == n_steps):
+                    _reseed_runtime(seed, done)  # what a resumed run does at this step, too
+                    net.store("lifsampling_checkpoint")
+                    state = net._stored_state.pop("lifsampling_checkpoint")
+                    checkpoint.save({"network": state, "consumer": consumer.state_dict(), "step": done})
                 bar.n = done * spec.dt / 1000.0
                 bar.refresh()
 
@@ -410,9 +488,8 @@ def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk
     duration and seed to the compiled binary.
     """
     import brian2 as b2
-    from brian2.utils.filelock import FileLock
 
-    from ._standalone import StandaloneProject, project_key, queued_values
+    from ._standalone import StandaloneProject, load_or_build, project_key, queued_values
     from .noise import OscillatingPoissonNoise, PoissonNoise
 
     root = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "standalone"
@@ -421,33 +498,40 @@ def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk
     description = [spec.structure_key()]
     if type(spec.noise) not in (PoissonNoise, OscillatingPoissonNoise):
         description.append(spec.noise.to_dict())
-    project = None
-    for attempt in (1, 2):
+
+    def harvest(collect: bool):
+        """Create the network on the standalone device: (net, monitor, values, project directory)."""
+        net, group, monitor = _build(spec, v_init, collect=collect)
+        values = queued_values(b2.get_device())
+        return net, monitor, values, root / project_key(description, b2.get_device())
+
+    b2.set_device("cpp_standalone", build_on_run=False)
+    try:
+        # only the values are needed from a built structure, not its code
+        net, monitor, values, directory = harvest(collect=False)
+        _mark_used(net)  # created only for their values: no "unused object" warnings
+    finally:
+        b2.device.reinit()
+        b2.set_device("runtime")
+
+    def build(directory: Path):
+        # again, after a garbage collection that keeps the generated code's names fixed
         b2.set_device("cpp_standalone", build_on_run=False)
         try:
-            # the first attempt only collects values; code is generated only to build
-            net, group, monitor = _build(spec, v_init, collect=attempt == 2)
-            values = queued_values(b2.get_device())
-            directory = root / project_key(description, b2.get_device())
-            project = StandaloneProject.load(directory)
-            if attempt == 1:
-                _mark_used(net)  # created only for their values: no "unused object" warnings
-            if project is None and attempt == 2:
-                directory.mkdir(parents=True, exist_ok=True)
-                with FileLock(str(directory) + ".lock"):
-                    project = StandaloneProject.load(directory)  # built by another process?
-                    if project is None:
-                        project = StandaloneProject.build(directory, net, monitor, values)
+            net, monitor, values, _ = harvest(collect=True)
+            return StandaloneProject.build(directory, net, monitor, values)
         finally:
             b2.device.reinit()
             b2.set_device("runtime")
-        if project is not None:
-            break
+
+    project = load_or_build(directory, build)
     out = project.run(values, n_steps * spec.dt * 1e-3, seed)
-    stp = np.asarray(np.round(out.times / (spec.dt * 1e-3)), dtype=np.int64)
-    idx = np.asarray(out.indices, dtype=np.int64)
-    order = np.argsort(stp, kind="stable")
-    idx, stp = idx[order], stp[order]
+    idx = out.indices  # int32: the largest arrays of a long run, kept compact
+    stp = np.rint(out.times / (spec.dt * 1e-3)).astype(np.int64)
+    if stp.size and np.any(stp[1:] < stp[:-1]):  # Brian2 records in time order; just in case
+        order = np.argsort(stp, kind="stable")
+        idx, stp = idx[order], stp[order]
+    del out
     for start in range(0, n_steps, chunk):
         end = min(start + chunk, n_steps)
         lo, hi = np.searchsorted(stp, [start, end])

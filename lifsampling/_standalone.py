@@ -32,6 +32,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,43 @@ def queued_values(device) -> dict[str, np.ndarray | str]:
     return values
 
 
+class CorruptProjectError(RuntimeError):
+    """A cached standalone project whose manifest or binary is damaged."""
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_or_build(directory: Path, build) -> StandaloneProject:
+    """The project in ``directory``; ``build(directory)`` makes it if it is missing or damaged.
+
+    Builds hold a file lock next to the directory, so concurrent processes build
+    a structure once; the manifest (with the binary's checksum) is written last,
+    so a half-built project is never run.  A damaged project is reported with a
+    warning and rebuilt.
+    """
+    from brian2.utils.filelock import FileLock
+
+    def attempt() -> StandaloneProject | None:
+        try:
+            return StandaloneProject.load(directory)
+        except CorruptProjectError as error:
+            warnings.warn(f"{error}; rebuilding it.", RuntimeWarning, stacklevel=4)
+            shutil.rmtree(directory, ignore_errors=True)
+            return None
+
+    project = attempt()
+    if project is None:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(directory) + ".lock"):
+            project = attempt()  # built by another process meanwhile?
+            if project is None:
+                directory.mkdir(parents=True, exist_ok=True)
+                project = build(directory)
+    return project
+
+
 class StandaloneProject:
     """A compiled standalone project in ``directory`` (see the module docstring)."""
 
@@ -157,12 +195,25 @@ class StandaloneProject:
 
     @classmethod
     def load(cls, directory: Path) -> StandaloneProject | None:
+        """The project in ``directory``, or None if it is not built (or built by other code).
+
+        Raises :class:`CorruptProjectError` if the manifest cannot be read or the
+        binary does not match the checksum recorded when it was built.
+        """
         path = directory / MANIFEST
         if not path.exists():
             return None
-        manifest = json.loads(path.read_text())
-        if manifest.get("format") != FORMAT or not (directory / "main").exists():
+        try:
+            manifest = json.loads(path.read_text())
+            if not isinstance(manifest, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:
+            raise CorruptProjectError(f"unreadable manifest {path}: {error}") from error
+        if manifest.get("format") != FORMAT:
             return None
+        binary = directory / "main"
+        if not binary.exists() or _sha256(binary) != manifest.get("binary_sha256"):
+            raise CorruptProjectError(f"the binary {binary} is missing or does not match its checksum")
         return cls(directory, manifest)
 
     @classmethod
@@ -177,6 +228,7 @@ class StandaloneProject:
         device.build(directory=str(directory), compile=True, run=False, with_output=False)
         manifest = {
             "format": FORMAT,
+            "binary_sha256": _sha256(directory / "main"),
             "run_arguments": sorted(values),
             "spike_indices": device.get_array_filename(monitor.variables["i"]),
             "spike_times": device.get_array_filename(monitor.variables["t"]),

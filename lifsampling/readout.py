@@ -17,6 +17,9 @@ import numpy as np
 
 __all__ = ["StateReadout", "states_from_spikes"]
 
+#: (neuron, grid point) cells read out at once: bounds the read-out's working memory (~30 MB).
+_BLOCK_CELLS = 1_000_000
+
 
 class StateReadout:
     """Stream spikes into binary states read on a regular grid.
@@ -72,21 +75,32 @@ class StateReadout:
         k0 = self._done
         k1 = int(min(self.n_draws, max(k0, self._grid_index(np.int64(end_step)))))
         if k1 > k0:
-            # a neuron's previous-chunk spike may still be active; include it
-            src_n = np.concatenate([np.arange(self.n_neurons), neurons])
-            src_s = np.concatenate([self._last, steps])
-            start = np.clip(self._grid_index(src_s), k0, k1) - k0
-            stop = np.clip(self._grid_index(src_s + self.n_ref), k0, k1) - k0
-            keep = stop > start
-            width = k1 - k0 + 1
-            size = self.n_neurons * width
-            row = src_n[keep] * width
-            # +1 where a spike's active window opens, -1 where it closes (bincount, not add.at: ~10x faster)
-            diff = np.bincount(row + start[keep], minlength=size) - np.bincount(
-                row + stop[keep], minlength=size
-            )
-            active = np.cumsum(diff.reshape(self.n_neurons, width)[:, :-1], axis=1) > 0
-            self.states[k0:k1] = active.T
+            # each neuron's last spike of earlier chunks may still be active; then this chunk's
+            # spikes, which arrive in time order (so their windows can be sliced per block)
+            carried = (np.arange(self.n_neurons), self._grid_index(self._last), self._last)
+            if steps.size and np.any(steps[1:] < steps[:-1]):
+                order = np.argsort(steps, kind="stable")
+                neurons, steps = neurons[order], steps[order]
+            first, last = self._grid_index(steps), self._grid_index(steps + self.n_ref)
+            carried_last = self._grid_index(carried[2] + self.n_ref)
+            # grid points in blocks of at most ~1e6 (neuron, point) cells, to bound memory
+            block = max(1, _BLOCK_CELLS // self.n_neurons)
+            for a in range(k0, k1, block):
+                b = min(a + block, k1)
+                i0, i1 = np.searchsorted(last, a, side="right"), np.searchsorted(first, b, side="left")
+                src_n = np.concatenate([carried[0], neurons[i0:i1]])
+                start = np.clip(np.concatenate([carried[1], first[i0:i1]]), a, b) - a
+                stop = np.clip(np.concatenate([carried_last, last[i0:i1]]), a, b) - a
+                keep = stop > start
+                width = b - a + 1
+                size = self.n_neurons * width
+                row = src_n[keep] * width
+                # +1 where a spike's active window opens, -1 where it closes (bincount: faster than add.at)
+                diff = np.bincount(row + start[keep], minlength=size) - np.bincount(
+                    row + stop[keep], minlength=size
+                )
+                active = np.cumsum(diff.reshape(self.n_neurons, width)[:, :-1], axis=1, dtype=np.int32) > 0
+                self.states[a:b] = active.T
             self._done = k1
         if steps.size:
             # last spike of each neuron in this chunk
@@ -95,6 +109,24 @@ class StateReadout:
             is_last = np.r_[n_sorted[1:] != n_sorted[:-1], True]
             self._last[n_sorted[is_last]] = s_sorted[is_last]
         self._end = int(end_step)
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue the read-out later (see :meth:`load_state_dict`)."""
+        return {
+            "states": self.states[: self._done].copy(),
+            "spike_counts": self.spike_counts.copy(),
+            "last": self._last.copy(),
+            "done": self._done,
+            "end": self._end,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict` of a read-out with the same grid."""
+        done = int(state["done"])
+        self.states[:done] = state["states"]
+        self.spike_counts[:] = state["spike_counts"]
+        self._last[:] = state["last"]
+        self._done, self._end = done, int(state["end"])
 
     @property
     def complete(self) -> bool:

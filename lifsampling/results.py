@@ -54,6 +54,15 @@ def _versions() -> dict:
     return out
 
 
+def _binary(states: np.ndarray) -> bool:
+    """True if every entry is 0 or 1 (integer arrays checked without temporaries)."""
+    if states.dtype == bool:
+        return True
+    if np.issubdtype(states.dtype, np.integer):
+        return bool(states.min() >= 0 and states.max() <= 1)
+    return bool(((states == 0) | (states == 1)).all())
+
+
 def make_result(
     states: np.ndarray,
     *,
@@ -85,10 +94,11 @@ def make_result(
     states = np.asarray(states)
     if states.ndim != 3:
         raise ValueError(f"states must have dims (chain, draw, unit), got shape {states.shape}.")
-    if states.size and not np.isin(states, (0, 1)).all():
+    if states.size and not _binary(states):
         raise ValueError("states must contain only 0 and 1.")
     n_chains, n_draws, n_units = states.shape
-    data_vars: dict[str, Any] = {"states": (("chain", "draw", "unit"), states.astype(np.int8))}
+    states = states.astype(np.int8, copy=False)  # no copy of the read-out's int8 states
+    data_vars: dict[str, Any] = {"states": (("chain", "draw", "unit"), states)}
     if target is not None:
         if target.n_units != n_units:
             raise ValueError(f"target has {target.n_units} units but states have {n_units}.")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import xarray as xr
 
+from ._checkpoint import Checkpoint
 from ._network import DEVICES, NetworkSpec, resolve_device, simulate
 from ._seeding import derive_seed
 from ._units import positive, steps
@@ -64,6 +66,7 @@ def run_chains(
     cache_dir: str | os.PathLike | None,
     progress: bool | None,
     v_thresh: np.ndarray | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> np.ndarray:
     """Simulate ``C`` independent K-neuron networks in one Brian2 network; return states.
 
@@ -111,6 +114,7 @@ def run_chains(
         cache_dir=cache_dir,
         description=f"sampling {C} chain(s)",
         max_chunk_steps=max(1, int(2e7 // (K * C))) * interval_steps,
+        checkpoint=checkpoint,
     )
     return readout.states.reshape(n_draws, C, K).transpose(1, 0, 2)
 
@@ -432,6 +436,8 @@ class LIFSampler(Sampler):
         burn_in: float = 500.0,
         evidence: Mapping[int, int] | None = None,
         phase_window: tuple[float, float] | str = "cold",
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: float = 60_000.0,
     ) -> xr.Dataset:
         """Run ``n_chains`` chains for ``burn_in + duration`` ms and read out states.
 
@@ -461,6 +467,18 @@ class LIFSampler(Sampler):
             every draw.  The
             result records the ``phase`` of every kept draw and the window.
             Ignored for stationary backgrounds.
+        checkpoint : path, optional
+            Save the run's progress to this file every ``checkpoint_every`` ms
+            of simulated time (atomically, with a checksum), and continue from
+            it if it exists: calling ``sample`` again with the same arguments
+            after a crash resumes the run, and returns exactly the states of the
+            uninterrupted run with the same seed and ``checkpoint_every`` (the
+            random stream restarts from (seed, step) at every checkpoint, so a
+            run without checkpoints gives other samples of the same
+            distribution).  Needs an integer ``seed`` and a runtime device
+            (``"auto"`` then uses Cython).  The file is kept after the run.
+        checkpoint_every : float
+            Simulated time between checkpoints [ms]; a multiple of ``dt``.
 
         Returns
         -------
@@ -468,6 +486,12 @@ class LIFSampler(Sampler):
             ``states`` (chain, draw, unit) and provenance attributes
             (see :mod:`lifsampling.results`).
         """
+        if checkpoint is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise ValueError(
+                    "a checkpointed run needs an integer seed (so that a resumed run is the same run); "
+                    f"got seed={seed!r}."
+                )
         run = check_run(duration, n_chains, burn_in)
         ev = check_evidence(evidence, self.target.n_units)
         window = check_phase_window(phase_window, getattr(self.noise, "cold_window", None))
@@ -497,6 +521,9 @@ class LIFSampler(Sampler):
             device=self.device,
             cache_dir=self.cache_dir,
             progress=self.progress,
+            checkpoint=None
+            if checkpoint is None
+            else Checkpoint(Path(checkpoint), steps(checkpoint_every, self.dt, "checkpoint_every")),
         )
         cal = self.calibration_
         agreement = agreement_of(states, ev)
@@ -520,7 +547,14 @@ class LIFSampler(Sampler):
                 "tau_refrac_ms": self.neuron.tau_refrac,
                 "burn_in_ms": run.burn_in,
                 "synapses": self.synapses,
-                "device": resolve_device(self.device, self.noise, K * C, run.burn_in + run.duration, self.dt),
+                "device": resolve_device(
+                    self.device,
+                    self.noise,
+                    K * C,
+                    run.burn_in + run.duration,
+                    self.dt,
+                    checkpoint is not None,
+                ),
                 "neuron_parameters": self.neuron.to_dict(),
                 "noise": self.noise.to_dict(),
                 "calibration": {

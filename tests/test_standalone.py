@@ -201,3 +201,20 @@ def test_activation_function_matches_cython(tmp_path):
     assert fast.settings["device"] == "cpp_standalone" and ref.settings["device"] == "cython"
     assert abs(fast.v_p05 - ref.v_p05) < 0.3, (fast.v_p05, ref.v_p05)
     assert fast.alpha == pytest.approx(ref.alpha, rel=0.1)
+
+
+@needs_compiler
+def test_damaged_project_is_reported_and_rebuilt(sampler_factory, cache):
+    """A cached binary that does not match its checksum is detected, reported and rebuilt."""
+    before = sampler_factory(0).sample(DURATION, n_chains=CHAINS, seed=1, burn_in=100.0)
+    (binary,) = (cache / "standalone").glob("*/main")
+    with binary.open("ab") as f:
+        f.write(b"damage")
+    with pytest.warns(RuntimeWarning, match=r"does not match its checksum; rebuilding it"):
+        after = sampler_factory(0).sample(DURATION, n_chains=CHAINS, seed=1, burn_in=100.0)
+    np.testing.assert_array_equal(before.states.values, after.states.values)
+    manifest = binary.parent / "lifsampling_manifest.json"
+    manifest.write_text("{ not json")
+    with pytest.warns(RuntimeWarning, match=r"unreadable manifest"):
+        again = sampler_factory(0).sample(DURATION, n_chains=CHAINS, seed=1, burn_in=100.0)
+    np.testing.assert_array_equal(before.states.values, again.states.values)
