@@ -13,6 +13,7 @@ import xarray as xr
 
 from ._checkpoint import Checkpoint
 from ._network import DEVICES, NetworkSpec, resolve_device, simulate
+from ._resources import check_memory
 from ._seeding import derive_seed
 from ._units import positive, steps
 from .calibration import Calibration, calibrate
@@ -79,6 +80,16 @@ def run_chains(
     C, K = v_rest.shape
     n_draws = steps(duration, sample_interval, "duration", "sample_interval")
     interval_steps = steps(sample_interval, dt, "sample_interval")
+    # states (int8) + the spikes a standalone run holds (~24 bytes each in the binary and
+    # here, at most one per refractory period) + the read-out's working memory
+    standalone = resolve_device(device, noise, K * C, burn_in + duration, dt, checkpoint is not None)
+    max_spikes = K * C * (burn_in + duration) / neuron.tau_refrac
+    check_memory(
+        C * n_draws * K + (24 * max_spikes if standalone == "cpp_standalone" else 0) + 5e7,
+        f"sampling {C} chain(s) x {n_draws} draws x {K} units",
+        "sample fewer chains or draws per call (e.g. in pieces with different seeds), "
+        "or a longer sample_interval.",
+    )
     pre, post = chain_connections(K, C)
     chain, i, j = pre // K, pre % K, post % K
     spec = NetworkSpec(

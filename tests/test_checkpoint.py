@@ -114,3 +114,17 @@ def test_checkpoint_needs_an_integer_seed_and_a_runtime_device(sampler, tmp_path
     )
     with pytest.raises(ValueError, match="need a runtime device"):
         standalone.sample(1_000.0, n_chains=2, seed=1, checkpoint=tmp_path / "x.ckpt")
+
+
+def test_run_that_would_not_fit_in_memory_is_refused_up_front(sampler, monkeypatch):
+    """The estimate is checked before anything is simulated (no out-of-memory kill halfway)."""
+    import lifsampling._resources as resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 200 * 2**20)  # 200 MiB
+    start = time.monotonic()
+    with pytest.raises(
+        MemoryError, match=r"sampling 8 chain\(s\) x 10000000 draws x 5 units needs about 1\.3"
+    ):
+        sampler.sample(1e7, n_chains=8, seed=1)
+    assert time.monotonic() - start < 5.0
+    sampler.sample(100.0, n_chains=2, seed=1, burn_in=0.0)  # small runs still fit
