@@ -379,13 +379,9 @@ def _run_key(spec: NetworkSpec, n_steps: int, seed: int, v_init: np.ndarray) -> 
     """Identity of a run (checkpoints of one run are never continued by another)."""
     import hashlib
 
-    h = hashlib.sha256(spec.structure_key().encode())
-    h.update(
-        repr((spec.neuron.to_dict(), spec.noise.to_dict(), n_steps, int(seed), SIMULATION_VERSION)).encode()
-    )
-    for a in (spec.v_rest, spec.pre, spec.post, spec.w_exc, spec.w_inh, spec.v_thresh, v_init):
-        if a is not None:
-            h.update(np.ascontiguousarray(a, dtype=float).tobytes())
+    h = hashlib.sha256(_spec_digest(spec).encode())
+    h.update(repr((n_steps, int(seed))).encode())
+    h.update(np.ascontiguousarray(v_init, dtype=float).tobytes())
     return h.hexdigest()
 
 
@@ -471,6 +467,23 @@ def _simulate_runtime(
                 bar.refresh()
 
 
+#: Run argument of the initial membrane potentials (the only value that v_init sets).
+_INITIAL_V = "lifsampling_neurons.V"
+#: Values and project directory of the last standalone spec (see _simulate_standalone).
+_HARVESTED: dict = {}
+
+
+def _spec_digest(spec: NetworkSpec) -> str:
+    """Hash of everything in ``spec`` (structure and values)."""
+    import hashlib
+
+    h = hashlib.sha256(spec.structure_key().encode())
+    h.update(repr((spec.neuron.to_dict(), spec.noise.to_dict(), SIMULATION_VERSION)).encode())
+    for a in (spec.v_rest, spec.pre, spec.post, spec.w_exc, spec.w_inh, spec.v_thresh):
+        h.update(b"-" if a is None else np.ascontiguousarray(a, dtype=float).tobytes())
+    return h.hexdigest()
+
+
 def _mark_used(net) -> None:
     """Tell Brian2 that the objects of ``net`` were used on purpose (never run)."""
     todo = list(net.objects)
@@ -505,14 +518,24 @@ def _simulate_standalone(spec, n_steps, seed, consumer, v_init, cache_dir, chunk
         values = queued_values(b2.get_device())
         return net, monitor, values, root / project_key(description, b2.get_device())
 
-    b2.set_device("cpp_standalone", build_on_run=False)
-    try:
-        # only the values are needed from a built structure, not its code
-        net, monitor, values, directory = harvest(collect=False)
-        _mark_used(net)  # created only for their values: no "unused object" warnings
-    finally:
-        b2.device.reinit()
-        b2.set_device("runtime")
+    # The values of a network depend only on the spec and v_init; creating the Brian2
+    # objects to collect them costs ~50 ms, so they are kept for the next run of the spec.
+    spec_key = (str(root), _spec_digest(spec))
+    if spec_key in _HARVESTED:
+        values, directory = _HARVESTED[spec_key]
+        values = {**values, _INITIAL_V: np.asarray(v_init, dtype=np.float64) * 1e-3}  # mV -> V
+    else:
+        b2.set_device("cpp_standalone", build_on_run=False)
+        try:
+            # only the values are needed from a built structure, not its code
+            net, monitor, values, directory = harvest(collect=False)
+            _mark_used(net)  # created only for their values: no "unused object" warnings
+        finally:
+            b2.device.reinit()
+            b2.set_device("runtime")
+        if _INITIAL_V in values:
+            _HARVESTED.clear()  # one spec at a time: runs of many different specs gain nothing
+            _HARVESTED[spec_key] = (values, directory)
 
     def build(directory: Path):
         # again, after a garbage collection that keeps the generated code's names fixed
