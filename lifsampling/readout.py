@@ -17,8 +17,8 @@ import numpy as np
 
 __all__ = ["StateReadout", "states_from_spikes"]
 
-#: (neuron, grid point) cells read out at once: bounds the read-out's working memory (~30 MB).
-_BLOCK_CELLS = 1_000_000
+#: (neuron, grid point) cells read out at once: bounds the read-out's working memory (~100 MB).
+_BLOCK_CELLS = 4_000_000
 
 
 class StateReadout:
@@ -47,8 +47,16 @@ class StateReadout:
     def __init__(
         self, n_neurons: int, n_ref_steps: int, first_step: int, interval_steps: int, n_draws: int
     ) -> None:
-        if n_ref_steps < 1 or interval_steps < 1 or n_draws < 0 or first_step < 0:
-            raise ValueError("n_ref_steps and interval_steps must be >= 1, first_step and n_draws >= 0.")
+        from ._units import count
+
+        for name, value, minimum in (
+            ("n_neurons", n_neurons, 1),
+            ("n_ref_steps", n_ref_steps, 1),
+            ("first_step", first_step, 0),
+            ("interval_steps", interval_steps, 1),
+            ("n_draws", n_draws, 0),
+        ):
+            count(value, name, minimum)
         self.n_neurons = int(n_neurons)
         self.n_ref = int(n_ref_steps)
         self.first = int(first_step)
@@ -65,8 +73,17 @@ class StateReadout:
         return -((self.first - step) // self.interval)  # ceil((step - first) / interval)
 
     def __call__(self, neurons: np.ndarray, steps: np.ndarray, end_step: int) -> None:
-        neurons = np.asarray(neurons, dtype=np.int64)
-        steps = np.asarray(steps, dtype=np.int64)
+        neurons, steps = _indices(neurons, "neurons"), _indices(steps, "steps")
+        if neurons.shape != steps.shape:
+            raise ValueError(
+                f"neurons and steps must have the same length (one entry per spike), got {neurons.size} "
+                f"and {steps.size}."
+            )
+        if neurons.size and (neurons.min() < 0 or neurons.max() >= self.n_neurons):
+            raise ValueError(
+                f"neurons must be indices in [0, {self.n_neurons}), got values from {neurons.min()} "
+                f"to {neurons.max()}."
+            )
         if end_step < self._end:
             raise ValueError("chunks must arrive in time order.")
         if steps.size and (steps.min() < self._end or steps.max() >= end_step):
@@ -83,7 +100,7 @@ class StateReadout:
                 neurons, steps = neurons[order], steps[order]
             first, last = self._grid_index(steps), self._grid_index(steps + self.n_ref)
             carried_last = self._grid_index(carried[2] + self.n_ref)
-            # grid points in blocks of at most ~1e6 (neuron, point) cells, to bound memory
+            # grid points in blocks of at most ~4e6 (neuron, point) cells, to bound memory
             block = max(1, _BLOCK_CELLS // self.n_neurons)
             for a in range(k0, k1, block):
                 b = min(a + block, k1)
@@ -132,6 +149,14 @@ class StateReadout:
     def complete(self) -> bool:
         """True once every grid point has been read."""
         return self._done == self.n_draws
+
+
+def _indices(values, name: str) -> np.ndarray:
+    """A 1-D int64 array of spike neurons or steps, or a ValueError naming ``name``."""
+    raw = np.asarray(values)
+    if raw.ndim != 1 or (raw.size and raw.dtype.kind not in "iu"):
+        raise ValueError(f"{name} must be a 1-D array of integers, got {raw.dtype} with shape {raw.shape}.")
+    return raw.astype(np.int64, copy=False)
 
 
 def states_from_spikes(
