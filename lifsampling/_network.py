@@ -37,8 +37,10 @@ from .noise import NoiseSource, input_variables, standalone_exp
 DEVICES = ("auto", "cython", "numpy", "cpp_standalone")
 #: Spikes a standalone run may hold in memory (~12 bytes each) before "auto" streams with Cython.
 _STANDALONE_MAX_SPIKES = 1e8
-#: Neuron-steps from which "auto" prefers a standalone build to Cython.
-_STANDALONE_MIN_WORK = 1e7
+#: Cython's cost per time step and per neuron-step [s] (2 cores, benchmarks/throughput.py) ...
+_CYTHON_STEP_S, _CYTHON_NEURON_STEP_S = 3e-5, 2e-8
+#: ... and the estimated Cython time from which "auto" prefers a standalone build [s].
+_STANDALONE_MIN_CYTHON_S = 2.0
 
 #: Version of what a simulation produces for given parameters and seed.  It is
 #: part of every cache key of measured quantities (calibrations), so that a
@@ -296,9 +298,10 @@ def resolve_device(
     then rerun with new parameters, durations and seeds without compiling
     (:mod:`lifsampling._standalone`) — when all of these hold: the background
     is one of the built-in Poisson sources, a C++ compiler is available, the
-    run is long enough to repay a build (≥ 1e7 neuron-steps, about a second of
-    Cython time; a build takes ~6–20 s once per structure) and its spikes fit
-    in memory (< 1e8 at the maximal rate 1/τ_ref ≈ 100 Hz).  Otherwise it is
+    run would take Cython at least ~2 s (steps x (30 µs + neurons x 20 ns);
+    standalone runs are 10–50x faster and a build takes ~6–20 s once per
+    structure) and its spikes fit in memory (< 1e8 at the maximal rate
+    1/τ_ref ≈ 100 Hz).  Otherwise it is
     ``"cython"``, whose compiled code does not depend on network size and
     which streams spikes in chunks, or ``"numpy"`` without a compiler.  The
     environment variable ``LIFSAMPLING_DEVICE`` replaces the automatic choice.
@@ -327,10 +330,11 @@ def resolve_device(
 
     if not _compiler_available():
         return "numpy"
-    work = n_neurons * duration / dt
+    n_steps = duration / dt
+    cython_seconds = n_steps * (_CYTHON_STEP_S + n_neurons * _CYTHON_NEURON_STEP_S)
     spikes = n_neurons * duration * 1e-3 * 100.0
     builtin = type(noise) in (PoissonNoise, OscillatingPoissonNoise)
-    if builtin and work >= _STANDALONE_MIN_WORK and spikes < _STANDALONE_MAX_SPIKES:
+    if builtin and cython_seconds >= _STANDALONE_MIN_CYTHON_S and spikes < _STANDALONE_MAX_SPIKES:
         return "cpp_standalone"
     return "cython"
 

@@ -193,8 +193,8 @@ class LIFSampler(Sampler):
         spikes of a run in memory until it ends.  ``"cython"`` compiles each
         structure once too and streams spikes to the readout in chunks.
         ``"auto"`` (default) takes ``"cpp_standalone"`` for runs of the
-        built-in Poisson backgrounds that repay a build (≥ 1e7 neuron-steps)
-        and whose spikes fit in memory, when a C++ compiler is found, else
+        built-in Poisson backgrounds that would take Cython ≥ 2 s and whose
+        spikes fit in memory, when a C++ compiler is found, else
         ``"cython"`` (``"numpy"`` without a compiler); ``$LIFSAMPLING_DEVICE``
         overrides the choice.  The result records the device that ran.
     cache_dir : path, optional

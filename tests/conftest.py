@@ -46,9 +46,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
-    """Keep the default lifsampling cache out of the user's home directory."""
+    """Keep the default lifsampling cache out of the user's home directory.
+
+    ``device="auto"`` is pinned to Cython (``LIFSAMPLING_DEVICE``, inherited by the
+    subprocesses of benchmark and tutorial tests): its compiled code serves networks
+    of every size, where each new network structure would cost a standalone build of
+    ~15 s.  The standalone path is tested where it is asked for by name
+    (tests/test_standalone.py and others with ``device="cpp_standalone"``).
+    """
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LIFSAMPLING_CACHE", str(tmp_path_factory.mktemp("default-cache")))
+        mp.setenv("LIFSAMPLING_DEVICE", "cython")
         yield
 
 

@@ -218,3 +218,29 @@ def test_damaged_project_is_reported_and_rebuilt(sampler_factory, cache):
     with pytest.warns(RuntimeWarning, match=r"unreadable manifest"):
         again = sampler_factory(0).sample(DURATION, n_chains=CHAINS, seed=1, burn_in=100.0)
     np.testing.assert_array_equal(before.states.values, again.states.values)
+
+
+def test_auto_device_choice(monkeypatch):
+    """ "auto": standalone for runs that repay a build, Cython otherwise; the variable overrides it."""
+    from lifsampling._network import resolve_device
+
+    noise = ls.PoissonNoise.preset("sbs")
+    monkeypatch.delenv("LIFSAMPLING_DEVICE", raising=False)
+    monkeypatch.setattr(_network, "_compiler_available", lambda: True)
+    assert resolve_device("auto", noise, 320, 10_000.0) == "cpp_standalone"  # 64 chains x 10 s
+    assert resolve_device("auto", noise, 5, 10_000.0) == "cpp_standalone"  # 1 chain x 10 s: 3 s in Cython
+    assert resolve_device("auto", noise, 40, 1_000.0) == "cython"  # ~0.3 s in Cython
+    assert resolve_device("auto", noise, 320, 10_000.0, checkpointed=True) == "cython"
+    assert resolve_device("auto", noise, 10**6, 10**7) == "cython"  # spikes would not fit in memory
+    pool = type("Pool", (ls.PoissonNoise,), {})()  # not a built-in Poisson source
+    assert resolve_device("auto", pool, 320, 10_000.0) == "cython"
+    assert resolve_device("cython", noise, 320, 10_000.0) == "cython"
+    monkeypatch.setenv("LIFSAMPLING_DEVICE", "numpy")
+    assert resolve_device("auto", noise, 320, 10_000.0) == "numpy"
+    assert resolve_device("cpp_standalone", noise, 320, 10_000.0) == "cpp_standalone"
+    monkeypatch.setenv("LIFSAMPLING_DEVICE", "gpu")
+    with pytest.raises(ValueError, match="LIFSAMPLING_DEVICE must be one of"):
+        resolve_device("auto", noise, 320, 10_000.0)
+    monkeypatch.delenv("LIFSAMPLING_DEVICE")
+    monkeypatch.setattr(_network, "_compiler_available", lambda: False)
+    assert resolve_device("auto", noise, 320, 10_000.0) == "numpy"
