@@ -6,7 +6,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -447,6 +447,8 @@ class LIFSampler(Sampler):
         burn_in: float = 500.0,
         evidence: Mapping[int, int] | None = None,
         phase_window: tuple[float, float] | str = "cold",
+        client: Any = None,
+        chains_per_task: int | None = None,
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: float = 60_000.0,
     ) -> xr.Dataset:
@@ -478,6 +480,16 @@ class LIFSampler(Sampler):
             every draw.  The
             result records the ``phase`` of every kept draw and the window.
             Ignored for stationary backgrounds.
+        client : distributed.Client or concurrent.futures.Executor, optional
+            Run the chains as tasks on a Dask cluster (or an executor) in blocks
+            of ``chains_per_task`` (:func:`lifsampling.distributed.sample_chains`).
+        chains_per_task : int, optional
+            Chains per task; alone (without ``client``) the blocks run on local
+            processes.  Block ``b`` is seeded from ``(seed, b)``, so the samples
+            depend on ``chains_per_task`` but not on where the blocks ran; the
+            result records each chain's seed (coordinate ``chain_seed``).
+            Without ``client`` and ``chains_per_task`` all chains run in one
+            network in this process.
         checkpoint : path, optional
             Save the run's progress to this file every ``checkpoint_every`` ms
             of simulated time (atomically, with a checksum), and continue from
@@ -498,11 +510,27 @@ class LIFSampler(Sampler):
             (see :mod:`lifsampling.results`).
         """
         if checkpoint is not None:
+            if client is not None or chains_per_task is not None:
+                raise ValueError("checkpoint cannot be combined with client or chains_per_task.")
             if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
                 raise ValueError(
                     "a checkpointed run needs an integer seed (so that a resumed run is the same run); "
                     f"got seed={seed!r}."
                 )
+        if client is not None or chains_per_task is not None:
+            from .distributed import sample_chains
+
+            return sample_chains(
+                self,
+                duration,
+                n_chains=n_chains,
+                chains_per_task=chains_per_task,
+                seed=seed,
+                client=client,
+                burn_in=burn_in,
+                evidence=evidence,
+                phase_window=phase_window,
+            )
         run = check_run(duration, n_chains, burn_in)
         ev = check_evidence(evidence, self.target.n_units)
         window = check_phase_window(phase_window, getattr(self.noise, "cold_window", None))
