@@ -4,8 +4,9 @@ Each script in ``benchmarks/`` is run with ``--quick`` in a subprocess, as a
 user would run it, with a temporary ``--out``; the test checks the exit code,
 the printed table and the keys of the JSON document.  The numbers themselves
 are not checked: quick runs are too short to mean anything (the full runs are
-the benchmarks).  Cost: about a minute in all, most of it the throughput
-script's clean Cython and C++ builds.
+the benchmarks).  Cost: a few minutes in all, most of it clean Cython and
+C++ standalone builds (throughput, scaling, memory, time to solution) and the
+stock-Brian2 peers.
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ def run_benchmark(name: str, tmp_path: Path, *args: str) -> tuple[dict, str]:
     [
         "accuracy",
         "throughput",
+        "scaling",
         "calibration",
         "diagnostics",
         "inference",
         "tempering_study",
         "quantum_study",
         "learning_study",
+        "sweep",
+        "memory",
+        "time_to_solution",
     ],
 )
 def test_help(name):
@@ -81,20 +86,68 @@ def test_accuracy_quick(tmp_path):
     assert {"v_p05", "alpha", "fit", "wall_s"} <= set(doc["calibration"])
 
 
+def _check_peer(result, nest_status, keys):
+    """A peer's entry: its numbers when it ran, an error when it failed, None when it was skipped."""
+    if result is None:
+        assert nest_status != "ok"
+        return
+    if result["ok"]:
+        assert keys <= set(result)
+    else:
+        assert result["error"]
+
+
 def test_throughput_quick(tmp_path):
     doc, stdout = run_benchmark("throughput", tmp_path, "--cache-dir", str(tmp_path / "cache"))
-    assert "chain-bio-s/wall-s" in stdout
-    configs = [(r["n_chains"], r["device"]) for r in doc["rows"]]
-    assert configs == [(1, "cython"), (8, "cython"), (8, "cpp_standalone")]
+    assert "chain-bio-s/wall-s" in stdout and "ours/NEST" in stdout and "ours/stock" in stdout
+    assert [r["n_chains"] for r in doc["rows"]] == [1, 8]
+    assert doc["settings"]["duration_ms"] == 1000.0 and doc["settings"]["threads"] == 1
+    nest = doc["nest"]["status"]
+    assert nest == "ok" or nest.startswith("skipped") or nest == "failed"
     for row in doc["rows"]:
-        assert {"build_s", "rebuild_s", "run_s", "chain_bio_s_per_wall_s", "calls"} <= set(row)
-        assert row["chain_bio_s_per_wall_s"] > 0
-        assert set(row["calls"]) == {"first", "run", "new_target"}
-    cpp = doc["rows"][2]
-    assert cpp["cpp_over_cython"] > 0
-    assert {"make_s", "binary_s"} <= set(cpp["calls"]["run"])
-    assert doc["target"]["n_chains"] == 64 and doc["target"]["met"] is False  # not measured in quick mode
-    assert (tmp_path / "cache" / "standalone").is_dir()
+        ours = row["ours"]
+        timings = {"first_s", "new_target_s", "run_s", "build_s", "rebuild_s", "chain_bio_s_per_wall_s"}
+        assert timings <= set(ours)
+        assert ours["chain_bio_s_per_wall_s"] > 0
+        assert set(ours["calls"]) == {"first", "run", "new_target", "other_seed"}
+        assert all(call["compiled_artefacts"] >= 0 for call in ours["calls"].values())
+        assert ours["calls"]["new_target"]["compiled_artefacts"] == 0  # a new target is data, not code
+        assert ours["same_seed_identical"] and ours["other_seed_differs"]
+        assert row["network"]["n_neurons"] == 5 * row["n_chains"] and row["network"]["synapses"] == "renewing"
+        assert row["stock_brian2"]["ok"], row["stock_brian2"]
+        assert row["stock_brian2"]["chain_bio_s_per_wall_s"] > 0 and row["ours_over_stock_brian2"] > 0
+        _check_peer(row["nest"], nest, {"simulate_s", "setup_s", "n_spikes", "chain_bio_s_per_wall_s"})
+    assert doc["seeds"] == {"same_seed_identical": True, "other_seed_differs": True}
+    (both,) = [r for r in doc["rows"] if "ours_two_processes" in r]  # 8 chains on both cores
+    assert (
+        both["ours_two_processes"]["chain_bio_s_per_wall_s"] > 0
+        and both["ours_two_processes"]["processes"] == 2
+    )
+    assert "ours 2 procs" in stdout
+    target = doc["target"]
+    assert target["n_chains"] == 64 and target["limit_chain_bio_s_per_wall_s"] == 2000.0
+    assert target["measured"] is False and target["met"] is False  # not measured in quick mode
+    assert {"v_rest", "w_exc", "w_inh"} <= set(doc["calibration"]["translation"])
+
+
+def test_scaling_quick(tmp_path):
+    doc, stdout = run_benchmark("scaling", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert "ours/stock" in stdout and "ours/NEST" in stdout
+    assert doc["settings"]["sizes"] == [
+        {"n_neurons": 10, "duration_ms": 200.0},
+        {"n_neurons": 100, "duration_ms": 200.0},
+    ]
+    assert doc["settings"]["synapses"] == "additive" and doc["settings"]["block"] == 100
+    nest = doc["nest"]["status"]
+    assert nest == "ok" or nest.startswith("skipped") or nest == "failed"
+    for row, n_synapses in zip(doc["rows"], (10 * 9, 100 * 99), strict=True):
+        assert row["network"]["n_synapses"] == n_synapses and row["steps"] == 2000
+        assert row["ours"]["ok"] and row["ours"]["updates_per_s"] > 0
+        assert row["stock_brian2"]["ok"] and row["stock_brian2"]["updates_per_s"] > 0
+        assert row["ours_over_stock_brian2"] > 0
+        _check_peer(row["nest"], nest, {"simulate_s", "n_spikes", "updates_per_s"})
+        for peer in ("ours", "stock_brian2"):
+            assert row[peer]["mean_rate_hz"] > 0
 
 
 def test_calibration_quick(tmp_path):
@@ -323,3 +376,39 @@ def test_noise_study_quick(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0 and "--quick" in proc.stdout
+
+
+def test_sweep_quick(tmp_path):
+    pytest.importorskip("distributed")
+    doc, stdout = run_benchmark("sweep", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert "speed-up" in stdout and "identical" in stdout and "dask" in stdout
+    assert doc["settings"]["n_runs"] == 4 and doc["settings"]["n_workers"] == 2
+    assert [r["mode"] for r in doc["rows"]] == ["serial", "processes", "dask"]
+    for row in doc["rows"]:
+        assert {"workers", "wall_s", "speedup", "identical"} <= set(row)
+        assert row["identical"] is True  # the same samples wherever the runs ran
+    keys = {"dask_identical", "dask_speedup", "dask_faster_than_serial", "all_identical"}
+    assert keys <= set(doc["targets"])
+    assert doc["cluster_start_s"] > 0
+
+
+def test_memory_quick(tmp_path):
+    doc, stdout = run_benchmark("memory", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    assert "binary peak MB" in stdout
+    assert [r["device"] for r in doc["rows"]] == ["cpp_standalone", "cython"]
+    for row in doc["rows"]:
+        assert row["states"] == 2 * 2000 and row["units"] == 20 and row["states_dtype"] == "int8"
+        assert row["peak_rss_mb"] > row["rss_before_mb"] > 0 and row["within_limit"]
+    assert doc["rows"][0]["binary_peak_rss_mb"] >= 0  # polled: a quick run's binary may end unseen
+    assert doc["met"] is True
+
+
+def test_time_to_solution_quick(tmp_path):
+    doc, stdout = run_benchmark("time_to_solution", tmp_path)
+    assert "time to solution" in stdout
+    assert set(doc["cases"]) == {"not cached", "cached", "cached, cpp_standalone", "cached, cython"}
+    assert doc["cases"]["cached, cpp_standalone"]["device"] == "cpp_standalone"
+    assert doc["cases"]["cached, cython"]["device"] == "cython"
+    rows = doc["search"]["rows"]
+    assert [r["duration_ms"] for r in rows] == [100.0 * 2**k for k in range(len(rows))]
+    assert all(c["wall_s"] > 0 and c["dkl"] >= 0 for c in doc["cases"].values())
