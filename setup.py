@@ -18,6 +18,7 @@ setup(
     packages=find_packages(
         include=["lifsampling", "lifsampling.*", "quantum", "quantum.*", "noise_sources", "noise_sources.*"]
     ),
+    package_data={"lifsampling": ["_cpp/*.h"]},  # C++ code of the standalone fast path
     install_requires=[
         "brian2==2.9.0",
         "numpy>=1.26,<2.4",  # brian2 2.9.0 fails to import with numpy >= 2.4
@@ -37,7 +38,11 @@ setup(
             "ipykernel>=6.29",
             "ruff>=0.6",
             "playwright>=1.40",  # drives the system Chromium in the report's browser test
+            "dask[distributed]>=2024.8",  # tests/test_distributed.py and benchmarks/sweep.py
+            "hypothesis>=6",  # tests/test_hypothesis_inputs.py: property-based input validation
         ],
+        # many runs on many cores or machines: lifsampling.sample_many(client=...)
+        "distributed": ["dask[distributed]>=2024.8"],
     },
     entry_points={"console_scripts": ["lifsampling=lifsampling.cli:main"]},
 )

@@ -11,9 +11,12 @@ how well it sampled.
 >>> ls.diagnose(result).verdict                                      # doctest: +SKIP
 """
 
+from ._cache import CacheEntryWarning
+from ._checkpoint import CheckpointError
 from .alignment import SAL, asymmetry, effective_asymmetry, effective_couplings
 from .calibration import Calibration, CalibrationMismatchError, calibrate
 from .diagnostics import Diagnostics, DiagnosticsWarning, compare, diagnose
+from .distributed import Run, local_cluster, sample_many
 from .divergence import KLDivergence, dkl_vs_time, kl_divergence
 from .evidence import ClampLeakWarning, clamp_agreement, condition, evidence_of
 from .gibbs import GibbsSampler
@@ -67,8 +70,10 @@ __version__ = "0.1.0"
 __all__ = [
     "BayesianNetwork",
     "BoltzmannMachine",
+    "CacheEntryWarning",
     "Calibration",
     "CalibrationMismatchError",
+    "CheckpointError",
     "ClampLeakWarning",
     "CompiledModel",
     "Diagnostics",
@@ -89,6 +94,7 @@ __all__ = [
     "ParameterNoise",
     "PoissonNoise",
     "Report",
+    "Run",
     "RestrictedBoltzmannMachine",
     "SAL",
     "Sampler",
@@ -122,6 +128,7 @@ __all__ = [
     "lif_to_boltzmann",
     "load_result",
     "load_target",
+    "local_cluster",
     "make_result",
     "map_state",
     "marginals",
@@ -133,6 +140,7 @@ __all__ = [
     "random_boltzmann_machine",
     "result_target",
     "sample_interval",
+    "sample_many",
     "save_result",
     "state_counts",
     "states_from_spikes",

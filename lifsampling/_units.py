@@ -33,6 +33,24 @@ _DIMENSIONS = {
 }
 
 
+def _unit_error(message: str) -> Exception:
+    """A Brian2 ``DimensionMismatchError`` that is also a ``TypeError`` (a wrong kind of value)."""
+    from brian2.units.fundamentalunits import DimensionMismatchError
+
+    global _UnitError
+    if _UnitError is None:
+
+        class UnitError(DimensionMismatchError, TypeError):
+            """A quantity with the wrong physical dimensions."""
+
+        UnitError.__qualname__ = "UnitError"
+        _UnitError = UnitError
+    return _UnitError(message)
+
+
+_UnitError = None
+
+
 def _brian_unit(unit: str):
     import brian2
 
@@ -56,11 +74,11 @@ def to_array(value: Any, unit: str, name: str) -> np.ndarray:
     if unit not in _PYNN_UNITS:
         raise KeyError(f"unknown unit {unit!r}")
     if hasattr(value, "dim"):
-        from brian2.units.fundamentalunits import DimensionMismatchError, get_dimensions
+        from brian2.units.fundamentalunits import get_dimensions
 
         expected = get_dimensions(_brian_unit(unit))
         if get_dimensions(value) != expected:
-            raise DimensionMismatchError(
+            raise _unit_error(
                 f"{name} must have the dimensions of {unit} ({_DIMENSIONS[unit]}), "
                 f"got {value!r}. Pass a Brian2 quantity with the right unit or a plain "
                 f"number in {unit}."

@@ -15,7 +15,10 @@ A calibration is only valid for the neuron parameters, the background noise
 and the time step it was measured with.  :class:`Calibration` stores all of
 them (and the Brian2 version), :meth:`Calibration.check_compatible` refuses a
 mismatch, and calibrations are cached on disk (JSON, written atomically)
-under a key of everything they depend on.
+under a key of everything they depend on.  Saved calibrations carry a checksum;
+a damaged cache entry is reported and measured again, and concurrent
+processes that need the same calibration measure it once
+(:func:`lifsampling._cache.load_or_compute`).
 """
 
 from __future__ import annotations
@@ -24,17 +27,16 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.optimize import curve_fit
 
-from ._cache import cache_path
+from ._cache import cache_path, load_or_compute, read_json, verify_checksum, with_checksum
 from ._io import write_text_atomic
 from ._network import SIMULATION_VERSION, NetworkSpec, resolve_device, simulate
 from ._seeding import derive_seed
-from ._units import positive, steps
+from ._units import count, positive, steps, to_float
 from .neurons import NeuronParameters
 from .noise import NoiseSource, noise_from_dict
 
@@ -98,6 +100,38 @@ class Calibration:
     settings: dict = field(default_factory=dict)
     fit: dict = field(default_factory=dict)
     brian2_version: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("v_p05", "alpha", "dt"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"Calibration.{name} must be a number, got {value!r}.")
+            if not math.isfinite(value):
+                raise ValueError(f"Calibration.{name} must be finite, got {value!r}; recalibrate.")
+            object.__setattr__(self, name, float(value))
+        if self.alpha <= 0:
+            raise ValueError(
+                f"Calibration.alpha (width of the activation function) must be > 0 mV, got {self.alpha}; "
+                "recalibrate."
+            )
+        if self.dt <= 0:
+            raise ValueError(f"Calibration.dt must be > 0 ms, got {self.dt}.")
+        try:
+            v, p = np.asarray(self.v_rest, dtype=float), np.asarray(self.p_on, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError("Calibration.v_rest and p_on must be numeric arrays.") from None
+        if v.ndim != 1 or v.shape != p.shape:
+            raise ValueError(
+                f"Calibration.v_rest and p_on must be 1-D arrays of equal length, got shapes "
+                f"{v.shape} and {p.shape}."
+            )
+        if not (np.all(np.isfinite(v)) and np.all((p >= 0) & (p <= 1))):
+            raise ValueError("Calibration.v_rest must be finite and p_on must lie in [0, 1].")
+        self.v_rest, self.p_on = v, p
+        if not isinstance(self.neuron, NeuronParameters):
+            raise TypeError(f"Calibration.neuron must be NeuronParameters, got {type(self.neuron).__name__}.")
+        if not isinstance(self.noise, NoiseSource):
+            raise TypeError(f"Calibration.noise must be a NoiseSource, got {type(self.noise).__name__}.")
 
     # -- use --------------------------------------------------------------
     def activation(self, v_rest: np.ndarray | float) -> np.ndarray:
@@ -182,22 +216,28 @@ class Calibration:
         )
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write as JSON (atomically)."""
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
+        """Write as JSON with a checksum, atomically (a reader never sees half a file)."""
+        write_text_atomic(path, json.dumps(with_checksum(self.to_dict()), indent=1))
 
     @classmethod
     def load(cls, path: str | os.PathLike, noise: NoiseSource | None = None) -> Calibration:
-        """Read a calibration written by :meth:`save` (``noise``: see :meth:`from_dict`)."""
-        try:
-            d = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"cannot read calibration file {os.fspath(path)!r}: {exc}") from None
-        if not isinstance(d, dict):
-            raise ValueError(f"calibration file {os.fspath(path)!r} does not hold a JSON object.")
+        """Read a calibration written by :meth:`save` (``noise``: see :meth:`from_dict`).
+
+        Raises
+        ------
+        ValueError
+            Naming the file, if it is missing, not JSON, fails its checksum (damaged
+            or edited), lacks a field or holds an invalid value.
+        """
+        where = f"calibration file {os.fspath(path)!r}"
+        d = read_json(path, "calibration file")
+        verify_checksum(d, where)
         try:
             return cls.from_dict(d, noise=noise)
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"calibration file {os.fspath(path)!r} is incomplete: {exc}") from None
+        except KeyError as exc:
+            raise ValueError(f"{where} is incomplete: {exc} is missing.") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where} is invalid: {exc}") from None
 
     def __repr__(self) -> str:
         return (
@@ -297,20 +337,29 @@ def calibrate(
 
     neuron = NeuronParameters.preset("sbs") if neuron is None else neuron
     noise = PoissonNoise.preset("sbs") if noise is None else noise
+    if not isinstance(neuron, NeuronParameters):
+        raise TypeError(f"neuron must be NeuronParameters, got {type(neuron).__name__}.")
+    if not isinstance(noise, NoiseSource):
+        raise TypeError(f"noise must be a NoiseSource, got {type(noise).__name__}.")
     noise.check_compatible(neuron)
     dt = positive(dt, "ms", "dt")
     duration = positive(duration, "ms", "duration")
     prescan_duration = positive(prescan_duration, "ms", "prescan_duration")
+    burn_in = to_float(burn_in, "ms", "burn_in")
     if burn_in < 0:
         raise ValueError(f"burn_in must be >= 0, got {burn_in} ms.")
     steps(burn_in, dt, "burn_in")
     steps(neuron.tau_refrac, dt, "tau_refrac")
-    if not isinstance(n_points, (int, np.integer)) or n_points < 4:
-        raise ValueError(f"n_points must be an integer >= 4, got {n_points!r}.")
-    device = resolve_device(device, noise, int(n_points), duration, dt)
-    lo, hi, step = (float(x) for x in prescan)
-    if not (hi > lo and step > 0):
-        raise ValueError(f"prescan must be (start, stop, step) with stop > start, step > 0; got {prescan}.")
+    n_points = count(n_points, "n_points", minimum=4)
+    device = resolve_device(device, noise, n_points, duration, dt)
+    try:
+        lo, hi, step = (float(x) for x in prescan)
+    except (TypeError, ValueError):
+        raise ValueError(f"prescan must be (start, stop, step) in mV, got {prescan!r}.") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo and step > 0):
+        raise ValueError(
+            f"prescan must be (start, stop, step) with stop > start, step > 0, all finite; got {prescan}."
+        )
 
     settings = {
         "n_points": int(n_points),
@@ -330,13 +379,26 @@ def calibrate(
         "schema": SCHEMA,
         "simulation": SIMULATION_VERSION,
     }
-    path = cache_path(cache_dir, "calibrations", inputs)
-    if cache and path.exists():
-        try:
-            return Calibration.load(path, noise=noise)
-        except ValueError:
-            pass  # unreadable entry: measure again and overwrite it
 
+    if not cache:
+        return _calibrate(neuron, noise, dt, settings, cache_dir, progress)
+    return load_or_compute(
+        cache_path(cache_dir, "calibrations", inputs),
+        lambda path: Calibration.load(path, noise=noise),
+        lambda: _calibrate(neuron, noise, dt, settings, cache_dir, progress),
+        lambda cal, path: cal.save(path),
+    )
+
+
+def _calibrate(neuron, noise, dt, settings, cache_dir, progress) -> Calibration:
+    """Measure and fit (see :func:`calibrate`, which checked the inputs and made ``settings``)."""
+    lo, hi, step = settings["prescan"]
+    n_points, seed, burn_in = settings["n_points"], settings["seed"], settings["burn_in_ms"]
+    duration, prescan_duration, device = (
+        settings["duration_ms"],
+        settings["prescan_duration_ms"],
+        settings["device"],
+    )
     seed_pre, seed_main = derive_seed(seed), derive_seed(seed + 1)
     common = dict(dt=dt, burn_in=burn_in, device=device, cache_dir=cache_dir, progress=progress)
     v_pre = np.arange(lo, hi + step / 2, step)
@@ -386,6 +448,4 @@ def calibrate(
         },
         brian2_version=_brian2_version(),
     )
-    if cache:
-        cal.save(path)
     return cal

@@ -24,11 +24,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ._cache import cache_path, content_key
+from ._cache import cache_path, content_key, load_or_compute, read_json, verify_checksum, with_checksum
 from ._io import write_text_atomic
 from ._network import SIMULATION_VERSION, resolve_device
 from ._seeding import derive_seed
@@ -99,6 +98,10 @@ class InteractionCalibration:
             raise ValueError("w_nominal must hold couplings of both signs.")
         if np.any(np.diff(w0) == 0):
             raise ValueError("w_nominal must not repeat a coupling.")
+        if isinstance(self.delay, bool) or not isinstance(self.delay, (int, float, np.number)):
+            raise TypeError(f"delay must be a number of ms, got {self.delay!r}.")
+        if not (np.isfinite(self.delay) and self.delay > 0):
+            raise ValueError(f"delay must be a positive number of ms, got {self.delay!r}.")
         # Anchor at zero; the map must be invertible, so a measurement too noisy to be
         # strictly increasing is refused rather than smoothed.
         self._x = np.concatenate([w0[w0 < 0], [0.0], w0[w0 > 0]])
@@ -173,15 +176,21 @@ class InteractionCalibration:
         )
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write as JSON (atomically)."""
-        write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
+        """Write as JSON with a checksum, atomically (a reader never sees half a file)."""
+        write_text_atomic(path, json.dumps(with_checksum(self.to_dict()), indent=1))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> InteractionCalibration:
+        """Read a map written by :meth:`save`; a ``ValueError`` naming the file if it is damaged."""
+        where = f"interaction calibration {os.fspath(path)!r}"
+        d = read_json(path, "interaction calibration")
+        verify_checksum(d, where)
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"cannot read interaction calibration {os.fspath(path)!r}: {exc}") from None
+            return cls.from_dict(d)
+        except KeyError as exc:
+            raise ValueError(f"cannot read {where}: it is incomplete, {exc} is missing.") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"cannot read {where}: {exc}") from None
 
     def __repr__(self) -> str:
         ratios = ", ".join(f"{a:+g}→{b:+.2f}" for a, b in zip(self.w_nominal, self.w_effective, strict=True))
@@ -260,8 +269,7 @@ def calibrate_interactions(
     >>> ic.nominal(1.0)                               # doctest: +SKIP
     0.74...
     """
-    from .sampler import SYNAPSE_KINDS, run_chains
-    from .translation import boltzmann_to_lif
+    from .sampler import SYNAPSE_KINDS
 
     if synapses not in SYNAPSE_KINDS:
         raise ValueError(f"synapses must be one of {SYNAPSE_KINDS}, got {synapses!r}.")
@@ -306,12 +314,55 @@ def calibrate_interactions(
         "schema": SCHEMA,
         "simulation": SIMULATION_VERSION,
     }
-    path = cache_path(cache_dir, "interactions", inputs)
-    if cache and path.exists():
-        try:
-            return InteractionCalibration.load(path)
-        except ValueError:
-            pass  # unreadable entry: measure again
+
+    def measure() -> InteractionCalibration:
+        return _measure_couplings(
+            calibration,
+            mags,
+            synapses,
+            delay,
+            n_pairs,
+            duration,
+            burn_in,
+            sample_interval,
+            seed,
+            device,
+            cache_dir,
+            progress,
+            presynaptic,
+            act,
+            settings,
+        )
+
+    if not cache:
+        return measure()
+    return load_or_compute(
+        cache_path(cache_dir, "interactions", inputs),
+        InteractionCalibration.load,
+        measure,
+        lambda ic, path: ic.save(path),
+    )
+
+
+def _measure_couplings(
+    calibration,
+    mags,
+    synapses,
+    delay,
+    n_pairs,
+    duration,
+    burn_in,
+    sample_interval,
+    seed,
+    device,
+    cache_dir,
+    progress,
+    presynaptic,
+    act,
+    settings,
+) -> InteractionCalibration:
+    from .sampler import run_chains
+    from .translation import boltzmann_to_lif
 
     grid = np.concatenate([-mags[::-1], mags])
     if presynaptic == "clamped":
@@ -356,6 +407,4 @@ def calibrate_interactions(
         activation_id=act,
         settings=settings,
     )
-    if cache:
-        result.save(path)
     return result

@@ -13,11 +13,17 @@ Every sampler in the toolkit returns an :class:`xarray.Dataset` with
 
 The dims ``chain`` and ``draw`` follow the arviz convention, so results convert
 to ``arviz.InferenceData`` directly.
+
+:func:`save_result` writes atomically (a temporary file moved into place) and
+records a SHA-256 checksum of its attributes and numeric variables (attribute
+``lifsampling_checksum``); :func:`load_result` verifies it, so a truncated,
+damaged or edited file raises one ``ValueError`` that names the file.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 from typing import Any
@@ -40,6 +46,8 @@ __all__ = [
 ]
 
 _ENGINE = "h5netcdf"
+#: Attribute holding the checksum of a saved result (removed again by :func:`load_result`).
+CHECKSUM_ATTR = "lifsampling_checksum"
 
 
 def _versions() -> dict:
@@ -137,8 +145,68 @@ def make_result(
 def save_result(result: xr.Dataset, path: str | os.PathLike) -> None:
     """Save a result as NetCDF (HDF5), atomically: an existing file is replaced only on success."""
     _validate(result, "result")
+    names = [str(n) for n in result.variables if _hashable(result.variables[n].values)]
+    stamped = result.copy(deep=False)
+    stamped.attrs = {
+        **{k: v for k, v in result.attrs.items() if k != CHECKSUM_ATTR},
+        CHECKSUM_ATTR: json.dumps({"sha256": _checksum(result, names), "variables": sorted(names)}),
+    }
     with atomic_path(path) as tmp:
-        result.to_netcdf(tmp, engine=_ENGINE)
+        stamped.to_netcdf(tmp, engine=_ENGINE)
+
+
+def _hashable(values: np.ndarray) -> bool:
+    return values.dtype.kind in "biuf"
+
+
+def _checksum(ds: xr.Dataset, names: list[str]) -> str:
+    """SHA-256 of the dataset's attributes and of the named variables' shapes and values."""
+    h = hashlib.sha256()
+    attrs = {str(k): _plain(v) for k, v in ds.attrs.items() if k != CHECKSUM_ATTR}
+    h.update(json.dumps(attrs, sort_keys=True, default=repr).encode())
+    for name in sorted(names):
+        v = np.ascontiguousarray(ds.variables[name].values)
+        if v.dtype.kind == "b":
+            v = v.view(np.uint8)
+        h.update(f"{name}|{v.dtype.kind}{v.dtype.itemsize}|{v.shape}|".encode())
+        h.update(v.astype(v.dtype.newbyteorder("<"), copy=False))
+    return h.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """An attribute value as plain Python, the same before saving and after loading."""
+    if isinstance(value, (np.ndarray, list, tuple)):
+        items = [_plain(x) for x in np.asarray(value, dtype=object).ravel().tolist()]
+        return items[0] if len(items) == 1 else items
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _verify(ds: xr.Dataset, path: str) -> None:
+    """Check the checksum stamped by :func:`save_result` (files without one pass) and remove it."""
+    raw = ds.attrs.pop(CHECKSUM_ATTR, None)
+    if raw is None:
+        return
+    try:
+        recorded = json.loads(raw)
+        names, digest = list(recorded["variables"]), str(recorded["sha256"])
+    except (TypeError, ValueError, KeyError):
+        raise ValueError(
+            f"result file {path!r} is damaged: its attribute {CHECKSUM_ATTR!r} is unreadable."
+        ) from None
+    missing = [n for n in names if n not in ds.variables]
+    if missing:
+        raise ValueError(
+            f"result file {path!r} is damaged: the variable(s) {missing} it was saved with are missing."
+        )
+    if _checksum(ds, names) != digest:
+        raise ValueError(
+            f"result file {path!r} fails its checksum: its data were damaged or edited after "
+            "save_result wrote it. Rerun the sampling (or restore the file from a copy)."
+        )
 
 
 def load_result(path: str | os.PathLike) -> xr.Dataset:
@@ -147,7 +215,11 @@ def load_result(path: str | os.PathLike) -> xr.Dataset:
     Raises
     ------
     FileNotFoundError, ValueError
-        If the file is missing, is not a readable NetCDF file, or lacks ``states``.
+        If the file is missing; is truncated, damaged or not NetCDF; fails the
+        checksum :func:`save_result` stamped on it (content changed after saving);
+        lacks ``states (chain, draw, unit)`` of 0/1; holds only one of
+        ``target_W``/``target_b``; or records no sample interval.  The message
+        names the file.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -155,8 +227,13 @@ def load_result(path: str | os.PathLike) -> xr.Dataset:
     try:
         ds = xr.load_dataset(path, engine=_ENGINE)
     except Exception as exc:
-        raise ValueError(f"cannot read {path!r} as a NetCDF result file: {exc}") from None
+        raise ValueError(
+            f"cannot read {path!r} as a NetCDF result file: it is truncated, damaged or not a NetCDF "
+            f"(HDF5) file ({type(exc).__name__}: {exc}). Rerun the sampling or restore the file."
+        ) from None
     _validate(ds, path)
+    _verify(ds, path)
+    _validate_values(ds, path)
     ds["states"] = ds.states.astype(np.int8)
     return ds
 
@@ -166,6 +243,31 @@ def _validate(ds: xr.Dataset, what: str) -> None:
         raise ValueError(f"{what} has no 'states' variable; it is not a lifsampling result.")
     if ds.states.dims != ("chain", "draw", "unit"):
         raise ValueError(f"{what}: 'states' must have dims (chain, draw, unit), got {ds.states.dims}.")
+
+
+def _validate_values(ds: xr.Dataset, path: str) -> None:
+    """What a file must hold beyond a 'states' variable to be a usable result."""
+    states = ds.states.values
+    if states.dtype.kind not in "biu" or (states.size and not _binary(states)):
+        raise ValueError(
+            f"result file {path!r}: 'states' must hold only 0 and 1 (integers), got {states.dtype}."
+        )
+    if ("target_W" in ds) != ("target_b" in ds):
+        raise ValueError(
+            f"result file {path!r} holds only one of 'target_W' and 'target_b'; it needs both or neither."
+        )
+    if "target_W" in ds:
+        K = ds.sizes["unit"]
+        if ds.target_W.shape != (K, K) or ds.target_b.shape != (K,):
+            raise ValueError(
+                f"result file {path!r}: 'target_W' must be ({K}, {K}) and 'target_b' ({K},) for {K} units, "
+                f"got {ds.target_W.shape} and {ds.target_b.shape}."
+            )
+    if "time" not in ds.coords and "sample_interval_ms" not in ds.attrs and ds.sizes["draw"] > 1:
+        raise ValueError(
+            f"result file {path!r} records no sample interval (neither a 'time' coordinate nor the "
+            "attribute 'sample_interval_ms')."
+        )
 
 
 def sample_interval(result: xr.Dataset) -> float:

@@ -16,6 +16,7 @@ and :func:`all_states` implement it.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -91,7 +92,17 @@ def indices_to_states(indices: np.ndarray, n_units: int) -> np.ndarray:
     return ((indices[..., None] >> shifts) & 1).astype(np.int8)
 
 
+def _check_real(x, name: str) -> None:
+    try:
+        complex_values = np.iscomplexobj(x)
+    except (TypeError, ValueError):  # ragged nesting: refused by the conversion that follows
+        return
+    if complex_values:
+        raise ValueError(f"{name} must hold real numbers, got complex values; pass the real part (np.real).")
+
+
 def _as_matrix(W, name: str = "W") -> np.ndarray:
+    _check_real(W, name)
     try:
         W = np.array(W, dtype=float)
     except (TypeError, ValueError):
@@ -107,6 +118,7 @@ def _as_matrix(W, name: str = "W") -> np.ndarray:
 
 
 def _as_vector(b, n: int, name: str = "b") -> np.ndarray:
+    _check_real(b, name)
     try:
         b = np.array(b, dtype=float)
     except (TypeError, ValueError):
@@ -344,6 +356,12 @@ def load_target(path: str | os.PathLike) -> BoltzmannMachine:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"target file {path!r} does not exist.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"cannot read target file {path!r} as an .npz archive (it is not a zip archive: damaged, "
+            "truncated or another format). Save targets with BoltzmannMachine.save or "
+            "numpy.savez(path, W=W, b=b)."
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
@@ -359,10 +377,29 @@ def load_target(path: str | os.PathLike) -> BoltzmannMachine:
             f"{sorted(arrays) or 'no arrays'}. A target file needs 'W' (K×K, symmetric, "
             "zero diagonal) and 'b' (length K)."
         )
+    try:
+        return _target_from_arrays(arrays, path)
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith("target file") else f"target file {path!r}: {msg}") from None
+
+
+def _target_from_arrays(arrays: dict, path: str) -> BoltzmannMachine:
+    for name in ("W", "b"):
+        if arrays[name].dtype.kind not in "biuf":
+            raise ValueError(
+                f"{name} must hold real numbers, got dtype {arrays[name].dtype}; save float arrays."
+            )
     if "n_visible" in arrays:
-        nv = int(arrays["n_visible"])
+        raw = arrays["n_visible"]
         W, b = arrays["W"], arrays["b"]
         BoltzmannMachine(W, b)  # validates shapes, symmetry, diagonal
+        if raw.shape != () or raw.dtype.kind not in "iu" or not 0 <= int(raw) <= b.shape[0]:
+            raise ValueError(
+                f"n_visible must be one integer between 0 and {b.shape[0]} (the number of visible "
+                f"units), got {raw!r}."
+            )
+        nv = int(raw)
         if np.any(W[:nv, :nv] != 0) or np.any(W[nv:, nv:] != 0):
             raise ValueError(
                 f"target file {path!r} has n_visible = {nv} but W couples units within a layer; "

@@ -63,7 +63,9 @@ class LIFParameters:
         return int(self.v_rest.shape[0])
 
 
-def _weight_per_unit(cal: Calibration, v_rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _weight_per_unit(
+    cal: Calibration, v_rest: np.ndarray, b: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Synaptic weight per unit of W onto each target neuron: (excitatory, inhibitory)."""
     neuron = cal.neuron
     fm = free_membrane(neuron, cal.noise, v_rest)
@@ -76,15 +78,43 @@ def _weight_per_unit(cal: Calibration, v_rest: np.ndarray) -> tuple[np.ndarray, 
         if neuron.conductance_based:
             d_e = (neuron.e_rev_E - fm.mean) if excitatory else (fm.mean - neuron.e_rev_I)
             if np.any(d_e <= 0):
+                k = int(np.flatnonzero(np.broadcast_to(d_e, v_rest.shape) <= 0)[0])
+                which = f"b[{k}] = {b[k]:g}: the" if b is not None else "The"
                 raise ValueError(
-                    "the mean free membrane potential lies beyond a reversal potential; "
-                    "the biases are too large for this neuron (reduce |b| or widen the "
+                    f"{which} mean free membrane potential lies beyond a reversal potential for neuron {k} "
+                    f"(the {'excitatory' if excitatory else 'inhibitory'} one; E_L = {v_rest[k]:.4g} mV); "
+                    "a conductance-based neuron cannot express such a bias. Reduce |b| (or widen the "
                     "reversal potentials)."
                 )
             out.append(factor / d_e)
         else:
             out.append(np.full(v_rest.shape, factor))
     return out[0], out[1]
+
+
+def _check_expressible(W_target: np.ndarray, W: np.ndarray, v_rest: np.ndarray, cal: Calibration) -> None:
+    """Refuse couplings whose PSP would have to cross a reversal potential.
+
+    A conductance-based synapse cannot move the membrane past its reversal
+    potential, so the rectangular PSP of height ``α_ū |W_ij|`` that a coupling
+    stands for must stay below the driving force ``ΔE_j`` of the target neuron.
+    """
+    neuron = cal.neuron
+    fm = free_membrane(neuron, cal.noise, v_rest)
+    alpha_u = cal.alpha * neuron.g_l / np.broadcast_to(fm.g_tot, v_rest.shape)
+    mean = np.broadcast_to(fm.mean, v_rest.shape)
+    limit = np.where(W > 0, (neuron.e_rev_E - mean)[None, :], (mean - neuron.e_rev_I)[None, :])
+    height = np.abs(W) * alpha_u[None, :]
+    bad = height >= limit
+    if np.any(bad):
+        i, j = (int(x) for x in np.argwhere(bad)[0])
+        kind = "excitatory" if W[i, j] > 0 else "inhibitory"
+        raise ValueError(
+            f"W[{i}, {j}] = {W_target[i, j]:g} is beyond what conductances can express: it needs a PSP of "
+            f"{height[i, j]:.3g} mV onto neuron {j}, but the {kind} reversal potential is only "
+            f"{limit[i, j]:.3g} mV from its mean membrane potential. Scale W down (the translated "
+            f"coupling onto neuron {j} must stay below {limit[i, j] / alpha_u[j]:.3g})."
+        )
 
 
 def boltzmann_to_lif(
@@ -125,7 +155,9 @@ def boltzmann_to_lif(
     if interactions is not None:
         W = interactions.nominal(W)
     v_rest = calibration.v_p05 + calibration.alpha * b
-    f_exc, f_inh = _weight_per_unit(calibration, v_rest)
+    f_exc, f_inh = _weight_per_unit(calibration, v_rest, b)
+    if calibration.neuron.conductance_based:
+        _check_expressible(np.asarray(target.W), W, v_rest, calibration)
     w_exc = np.where(W > 0, W, 0.0) * f_exc[None, :]
     w_inh = np.where(W < 0, -W, 0.0) * f_inh[None, :]
     return LIFParameters(v_rest, w_exc, w_inh, calibration.neuron.weight_unit)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from lifsampling._cache import cache_path
+from lifsampling._cache import cache_path, load_or_compute, read_json, verify_checksum, with_checksum
 from lifsampling._io import write_text_atomic
 from lifsampling._units import count as check_count
 from lifsampling.neurons import NeuronParameters
@@ -497,26 +497,34 @@ class NetworkNoise(NoiseSource):
         if self._stats is None or self._stats["duration"] != duration:
             key = {k: v for k, v in self.to_dict().items() if k not in ("weight", "g", "exc_fraction")}
             key.pop("in_degree")
-            path = cache_path(None, "noise_networks", {**key, "duration": duration})
-            data = None
-            if path.exists():
-                try:
-                    data = json.loads(path.read_text())
-                except (OSError, json.JSONDecodeError):
-                    data = None
-            if data is None:
+
+            def load(path):
+                data = read_json(path, "noise-network statistics")
+                verify_checksum(data, f"noise-network statistics {str(path)!r}")
+                if not isinstance(data.get("report"), dict) or "rate_exc" not in data:
+                    raise ValueError(f"noise-network statistics {str(path)!r} are incomplete.")
+                return data
+
+            def measure():
                 i, t = simulate_network(
                     self.n_neurons, self.regime, seed=self.seed, duration=duration + 200.0, dt=self.dt
                 )
                 rep = check_irregularity(i, t, self.n_neurons, duration + 200.0, start=200.0)
                 n_e = self.readout.n_exc
                 rates = np.bincount(i[t >= 200.0], minlength=self.n_neurons) / duration * 1e3
-                data = {
+                return {
                     "report": rep.to_dict(),
                     "rate_exc": float(rates[:n_e].mean()),
                     "rate_inh": float(rates[n_e:].mean()) if n_e < self.n_neurons else 0.0,
                 }
-                write_text_atomic(path, json.dumps(data))
+
+            data = load_or_compute(
+                cache_path(None, "noise_networks", {**key, "duration": duration}),
+                load,
+                measure,
+                lambda d, path: write_text_atomic(path, json.dumps(with_checksum(d))),
+            )
+            data = {k: v for k, v in data.items() if k != "checksum"}
             r = {k: v for k, v in data["report"].items() if k not in ("irregular", "verdict")}
             self._stats = {**data, "report": IrregularityReport(**r), "duration": duration}
         rep = self._stats["report"]

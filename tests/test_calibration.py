@@ -256,7 +256,10 @@ def test_check_compatible_accepts_equivalent_quantities(calibration, sbs_noise):
     [
         (dict(n_points=3), "n_points must be an integer >= 4, got 3"),
         (dict(n_points=10.0), "n_points must be an integer >= 4, got 10.0"),
-        (dict(device="gpu"), r"device must be one of \('auto', 'cython', 'numpy', 'cpp_standalone'\), got 'gpu'"),
+        (
+            dict(device="gpu"),
+            r"device must be one of \('auto', 'cython', 'numpy', 'cpp_standalone'\), got 'gpu'",
+        ),
         (dict(prescan=(-20.0, -80.0, 0.2)), "prescan must be \\(start, stop, step\\) with stop > start"),
         (dict(prescan=(-80.0, -20.0, 0.0)), "prescan must be"),
         (dict(duration=0.0), "duration must be positive, got 0.0 ms"),

@@ -221,7 +221,11 @@ def test_calibration_for_other_neurons_or_noise_is_refused(lif_target, calibrati
         (dict(dt=-0.1), ValueError, "dt must be positive"),
         (dict(dt=0.3, sample_interval=0.9), ValueError, r"tau_refrac = 10\.0 ms is not a multiple of dt"),
         (dict(delay=0.0), ValueError, "delay must be positive"),
-        (dict(device="gpu"), ValueError, r"device must be one of \('auto', 'cython', 'numpy', 'cpp_standalone'\)"),
+        (
+            dict(device="gpu"),
+            ValueError,
+            r"device must be one of \('auto', 'cython', 'numpy', 'cpp_standalone'\)",
+        ),
         (
             dict(synapses="static"),
             ValueError,
