@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,19 +116,18 @@ def _binary_peak_mb(pid: int) -> float | None:
 
 def run_child(config: dict) -> dict:
     """Run the measured child, polling its standalone binary's peak RSS every 20 ms."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    binary_peak = None
-    while proc.poll() is None:
-        found = _binary_peak_mb(proc.pid)
-        if found is not None:
-            binary_peak = found if binary_peak is None else max(binary_peak, found)
-        time.sleep(0.02)
-    stdout, stderr = proc.communicate()
+    # output to files, not pipes: a child that filled a pipe while we poll would block
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(config)], stdout=out, stderr=err)
+        binary_peak = None
+        while proc.poll() is None:
+            found = _binary_peak_mb(proc.pid)
+            if found is not None:
+                binary_peak = found if binary_peak is None else max(binary_peak, found)
+            time.sleep(0.02)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{config['device']} run failed:\n{stderr[-3000:]}")
     row = json.loads(stdout.strip().splitlines()[-1])

@@ -73,7 +73,7 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_result(sampler, cal
     script.write_text(SCRIPT.format(duration=DURATION, every=EVERY))
     args = [sys.executable, str(script), str(cal_path), str(ckpt), str(out)]
 
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # no pipe to fill
     deadline = time.monotonic() + 300
     while _checkpoint_step(ckpt) is None and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

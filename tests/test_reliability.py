@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -62,27 +63,30 @@ WORKER = textwrap.dedent(
 
 
 def _run_workers(script: str, args: list[list[str]], timeout: float) -> list[dict]:
+    """Run the workers at once; their output goes to files, not pipes: a worker that fills a
+    pipe nobody reads yet would block while holding a lock the others wait for."""
     env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
+    files = [(tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")) for _ in args]
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, *a],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for a in args
+        subprocess.Popen([sys.executable, "-c", script, *a], stdout=out, stderr=err, text=True, env=env)
+        for a, (out, err) in zip(args, files, strict=True)
     ]
     outputs = []
     try:
-        for p in procs:
-            out, err = p.communicate(timeout=timeout)
-            assert p.returncode == 0, f"worker failed (exit {p.returncode}):\n{err[-3000:]}"
-            outputs.append(json.loads(out.strip().splitlines()[-1]))
+        deadline = time.monotonic() + timeout
+        for p, (out, err) in zip(procs, files, strict=True):
+            p.wait(timeout=max(1.0, deadline - time.monotonic()))
+            out.seek(0)
+            err.seek(0)
+            assert p.returncode == 0, f"worker failed (exit {p.returncode}):\n{err.read()[-3000:]}"
+            outputs.append(json.loads(out.read().strip().splitlines()[-1]))
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
+        for out, err in files:
+            out.close()
+            err.close()
     return outputs
 
 
