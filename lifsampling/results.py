@@ -23,6 +23,7 @@ damaged or edited file raises one ``ValueError`` that names the file.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -50,7 +51,9 @@ _ENGINE = "h5netcdf"
 CHECKSUM_ATTR = "lifsampling_checksum"
 
 
+@functools.cache
 def _versions() -> dict:
+    """Versions of the packages that made a result (read once: ~10 ms per call otherwise)."""
     import importlib.metadata as md
 
     out = {}
