@@ -49,7 +49,7 @@ import xarray as xr
 
 from ._seeding import derive_seed
 from ._units import count
-from .evidence import MIN_CLAMP_AGREEMENT, ClampLeakWarning, agreement_of, check_evidence, leaking
+from .evidence import ClampLeakWarning, agreement_of, check_evidence, warn_if_leaking
 from .sampling import Sampler, check_run
 
 if TYPE_CHECKING:
@@ -338,15 +338,7 @@ def _warn_if_leaking(result: xr.Dataset, stacklevel: int = 3) -> None:
     agreement = result.attrs.get("evidence_agreement")
     if agreement is None:
         return
-    bad = leaking({int(k): float(a) for k, a in json.loads(agreement).items()})
-    if bad:
-        warnings.warn(
-            "clamped unit(s) "
-            + ", ".join(f"{k} showed the evidence in {100 * a:.2f} % of draws" for k, a in bad.items())
-            + f" (< {100 * MIN_CLAMP_AGREEMENT:.1f} %); raise clamp_strength.",
-            ClampLeakWarning,
-            stacklevel=stacklevel,
-        )
+    warn_if_leaking({int(k): float(a) for k, a in json.loads(agreement).items()}, stacklevel=stacklevel)
 
 
 # -- one run, its chains split into blocks --------------------------------------------

@@ -32,6 +32,7 @@ How the samplers clamp
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -180,6 +181,20 @@ def agreement_of(states: np.ndarray, evidence: Mapping[int, int]) -> dict[int, f
 def leaking(agreement: Mapping[int, float]) -> dict[int, float]:
     """The clamped units whose agreement is below :data:`MIN_CLAMP_AGREEMENT`."""
     return {k: a for k, a in agreement.items() if a < MIN_CLAMP_AGREEMENT}
+
+
+def warn_if_leaking(agreement: Mapping[int, float], stacklevel: int = 2) -> None:
+    """Issue a :class:`ClampLeakWarning` naming the clamped units that leak (``stacklevel`` as for
+    :func:`warnings.warn`, counted from the caller of this function)."""
+    bad = leaking(agreement)
+    if bad:
+        warnings.warn(
+            "clamped unit(s) "
+            + ", ".join(f"{k} showed the evidence in {100 * a:.2f} % of draws" for k, a in bad.items())
+            + f" (< {100 * MIN_CLAMP_AGREEMENT:.1f} %); raise clamp_strength.",
+            ClampLeakWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def conditioned(

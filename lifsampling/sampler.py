@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -19,12 +18,10 @@ from ._units import positive, steps
 from .calibration import Calibration, calibrate
 from .evidence import (
     CLAMP_STRENGTH,
-    MIN_CLAMP_AGREEMENT,
-    ClampLeakWarning,
     agreement_of,
     check_evidence,
     clamped_v_rest,
-    leaking,
+    warn_if_leaking,
 )
 from .interaction import InteractionCalibration, calibrate_interactions
 from .mismatch import ParameterNoise
@@ -566,15 +563,7 @@ class LIFSampler(Sampler):
         )
         cal = self.calibration_
         agreement = agreement_of(states, ev)
-        bad = leaking(agreement)
-        if bad:
-            warnings.warn(
-                "clamped unit(s) "
-                + ", ".join(f"{k} showed the evidence in {100 * a:.2f} % of draws" for k, a in bad.items())
-                + f" (< {100 * MIN_CLAMP_AGREEMENT:.1f} %); raise clamp_strength.",
-                ClampLeakWarning,
-                stacklevel=2,
-            )
+        warn_if_leaking(agreement, stacklevel=2)
         result = make_result(
             states,
             sample_interval=self.sample_interval,

@@ -107,3 +107,15 @@ def test_report_of_runs_with_different_evidence_is_refused(bm, tmp_path):
     report = ls.write_report({"a": a}, tmp_path / "ok")
     assert report.summary["evidence"] == {"0": 1}
     assert "Evidence" in report.html_path.read_text()
+
+
+def test_warn_if_leaking_names_the_units_below_the_limit():
+    import warnings
+
+    from lifsampling.evidence import warn_if_leaking
+
+    with pytest.warns(ls.ClampLeakWarning, match=r"unit\(s\) 0 showed the evidence in 50.00 % of draws"):
+        warn_if_leaking({0: 0.5, 1: 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_leaking({0: 1.0, 1: 0.9995})  # above 99.9 %: no warning
