@@ -32,7 +32,7 @@ import numpy as np
 from ._cache import content_key, default_cache_dir
 from ._checkpoint import Checkpoint
 from .neurons import NeuronParameters
-from .noise import NoiseSource, input_variables, standalone_exp
+from .noise import NoiseSource, input_variables, is_standalone, standalone_exp
 
 DEVICES = ("auto", "cython", "numpy", "cpp_standalone")
 #: Spikes a standalone run may hold in memory (~12 bytes each) before "auto" streams with Cython.
@@ -186,7 +186,7 @@ def _build(spec: NetworkSpec, v_init: np.ndarray, collect: bool = True):
     # One named clock for every object: with one clock per object Brian2 initialises
     # the clocks in main.cpp in set order, which varies from run to run (recompile).
     clock = b2.Clock(dt=spec.dt * b2.ms, name="lifsampling_clock")
-    standalone = b2.get_device().__class__.__name__ == "CPPStandaloneDevice"
+    standalone = is_standalone()
     n = spec.neuron
     group = b2.NeuronGroup(
         spec.n_neurons,

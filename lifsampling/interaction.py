@@ -316,23 +316,54 @@ def calibrate_interactions(
     }
 
     def measure() -> InteractionCalibration:
-        return _measure_couplings(
-            calibration,
-            mags,
-            synapses,
-            delay,
-            n_pairs,
-            duration,
-            burn_in,
-            sample_interval,
-            seed,
-            device,
-            cache_dir,
-            progress,
-            presynaptic,
-            act,
-            settings,
+        from .sampler import run_chains
+        from .translation import boltzmann_to_lif
+
+        grid = np.concatenate([-mags[::-1], mags])
+        if presynaptic == "clamped":
+            grid = np.concatenate([grid, [0.0]])  # the last group: zero weight, the baseline
+        pairs = [BoltzmannMachine([[0.0, w], [w, 0.0]], [0.0, 0.0]) for w in grid]
+        lifs = [boltzmann_to_lif(pair, calibration) for pair in pairs]
+        if presynaptic == "clamped":
+            on = clamped_v_rest(calibration, 1, CLAMP_STRENGTH + mags.max())
+            for lif in lifs:
+                lif.v_rest[0] = on
+                lif.w_exc[1, 0] = lif.w_inh[1, 0] = 0.0  # only the synapse onto the free neuron
+        rep = np.repeat(np.arange(grid.size), n_pairs)
+        states = run_chains(
+            calibration.neuron,
+            calibration.noise,
+            np.stack([lifs[g].v_rest for g in rep]),
+            np.stack([lifs[g].w_exc for g in rep]),
+            np.stack([lifs[g].w_inh for g in rep]),
+            duration=duration,
+            burn_in=burn_in,
+            seed=derive_seed(seed),
+            dt=calibration.dt,
+            sample_interval=sample_interval,
+            synapses=synapses,
+            delay=delay,
+            device=device,
+            cache_dir=cache_dir,
+            progress=progress,
         )
+        if presynaptic == "clamped":
+            p_on = (states[:, :, 1].sum(axis=1) + 0.5) / (states.shape[1] + 1.0)
+            logit = np.log(p_on / (1 - p_on)).reshape(grid.size, n_pairs)
+            per_pair = logit[:-1] - logit[-1].mean()  # shift against the zero-weight baseline
+            grid = grid[:-1]
+        else:
+            per_pair = np.array([log_odds_ratio(s) for s in states]).reshape(grid.size, n_pairs)
+        result = InteractionCalibration(
+            w_nominal=grid,
+            w_effective=per_pair.mean(axis=1),
+            w_effective_stderr=per_pair.std(axis=1, ddof=1) / np.sqrt(n_pairs),
+            synapses=synapses,
+            delay=float(delay),
+            activation_id=act,
+            settings=settings,
+        )
+        return result
 
     if not cache:
         return measure()
@@ -342,69 +373,3 @@ def calibrate_interactions(
         measure,
         lambda ic, path: ic.save(path),
     )
-
-
-def _measure_couplings(
-    calibration,
-    mags,
-    synapses,
-    delay,
-    n_pairs,
-    duration,
-    burn_in,
-    sample_interval,
-    seed,
-    device,
-    cache_dir,
-    progress,
-    presynaptic,
-    act,
-    settings,
-) -> InteractionCalibration:
-    from .sampler import run_chains
-    from .translation import boltzmann_to_lif
-
-    grid = np.concatenate([-mags[::-1], mags])
-    if presynaptic == "clamped":
-        grid = np.concatenate([grid, [0.0]])  # the last group: zero weight, the baseline
-    lifs = [boltzmann_to_lif(BoltzmannMachine([[0.0, w], [w, 0.0]], [0.0, 0.0]), calibration) for w in grid]
-    if presynaptic == "clamped":
-        on = clamped_v_rest(calibration, 1, CLAMP_STRENGTH + mags.max())
-        for lif in lifs:
-            lif.v_rest[0] = on
-            lif.w_exc[1, 0] = lif.w_inh[1, 0] = 0.0  # only the synapse onto the free neuron
-    rep = np.repeat(np.arange(grid.size), n_pairs)
-    states = run_chains(
-        calibration.neuron,
-        calibration.noise,
-        np.stack([lifs[g].v_rest for g in rep]),
-        np.stack([lifs[g].w_exc for g in rep]),
-        np.stack([lifs[g].w_inh for g in rep]),
-        duration=duration,
-        burn_in=burn_in,
-        seed=derive_seed(seed),
-        dt=calibration.dt,
-        sample_interval=sample_interval,
-        synapses=synapses,
-        delay=delay,
-        device=device,
-        cache_dir=cache_dir,
-        progress=progress,
-    )
-    if presynaptic == "clamped":
-        p_on = (states[:, :, 1].sum(axis=1) + 0.5) / (states.shape[1] + 1.0)
-        logit = np.log(p_on / (1 - p_on)).reshape(grid.size, n_pairs)
-        per_pair = logit[:-1] - logit[-1].mean()  # shift against the zero-weight baseline
-        grid = grid[:-1]
-    else:
-        per_pair = np.array([log_odds_ratio(s) for s in states]).reshape(grid.size, n_pairs)
-    result = InteractionCalibration(
-        w_nominal=grid,
-        w_effective=per_pair.mean(axis=1),
-        w_effective_stderr=per_pair.std(axis=1, ddof=1) / np.sqrt(n_pairs),
-        synapses=synapses,
-        delay=float(delay),
-        activation_id=act,
-        settings=settings,
-    )
-    return result

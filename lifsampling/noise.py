@@ -37,7 +37,7 @@ _CPP_DIR = Path(__file__).with_name("_cpp")
 _SLOTS = {"e": 0, "i": 1}
 
 
-def _is_standalone() -> bool:
+def is_standalone() -> bool:
     """True when Brian2's current device is C++ standalone."""
     import brian2
 
@@ -110,7 +110,7 @@ def standalone_exp():
 
 def _use_standalone_poisson(group: Any) -> bool:
     """Make ``lifsampling_poisson`` known to ``group``'s code if the device is standalone."""
-    if not _is_standalone():
+    if not is_standalone():
         return False
     if group.namespace is None:
         group.namespace = {}
