@@ -284,6 +284,20 @@ def _compiler_available() -> bool:
     return shutil.which(compiler) is not None and shutil.which("make") is not None
 
 
+def fast_path_suits(noise: NoiseSource | None) -> bool:
+    """Whether the standalone fast path can run ``noise`` here (built-in Poisson source, compiler).
+
+    ``None`` stands for the default background (:class:`PoissonNoise`).
+    Callers that run one structure many times (the drivers of :mod:`quantum`)
+    use it to choose ``"cpp_standalone"`` even for short runs, where the
+    one-off build is amortised.
+    """
+    from .noise import OscillatingPoissonNoise, PoissonNoise
+
+    builtin = noise is None or type(noise) in (PoissonNoise, OscillatingPoissonNoise)
+    return builtin and _compiler_available()
+
+
 def resolve_device(
     device: str,
     noise: NoiseSource,
@@ -326,15 +340,16 @@ def resolve_device(
         if forced not in DEVICES[1:]:
             raise ValueError(f"LIFSAMPLING_DEVICE must be one of {DEVICES[1:]}, got {forced!r}.")
         return forced
-    from .noise import OscillatingPoissonNoise, PoissonNoise
-
     if not _compiler_available():
         return "numpy"
     n_steps = duration / dt
     cython_seconds = n_steps * (_CYTHON_STEP_S + n_neurons * _CYTHON_NEURON_STEP_S)
     spikes = n_neurons * duration * 1e-3 * 100.0
-    builtin = type(noise) in (PoissonNoise, OscillatingPoissonNoise)
-    if builtin and cython_seconds >= _STANDALONE_MIN_CYTHON_S and spikes < _STANDALONE_MAX_SPIKES:
+    if (
+        fast_path_suits(noise)
+        and cython_seconds >= _STANDALONE_MIN_CYTHON_S
+        and spikes < _STANDALONE_MAX_SPIKES
+    ):
         return "cpp_standalone"
     return "cython"
 

@@ -132,3 +132,20 @@ def test_lif_backend_smoke(calibration):
     assert np.all(np.isfinite(log.quantum_fidelity_sampled)) and np.all(log.sample_wall_s > 0)
     assert backend.calibration_ is calibration and backend.interactions_ is None
     assert backend.last_sampler_.target.n_units == 6
+
+
+def test_lif_backend_device_choice(monkeypatch):
+    """Unpinned, the backend runs the compiled fast path (one build, many calls); explicit choices stay."""
+    from lifsampling._network import fast_path_suits
+
+    monkeypatch.delenv("LIFSAMPLING_DEVICE", raising=False)
+    expected = {"device": "cpp_standalone"} if fast_path_suits(None) else {}
+    assert qs.LIFBackend().sampler_options == expected
+    assert qs.LIFBackend(device="cython").sampler_options == {"device": "cython"}
+
+    class CustomNoise(ls.PoissonNoise):  # not a built-in source: the fast path does not apply
+        pass
+
+    assert "device" not in qs.LIFBackend(noise=CustomNoise()).sampler_options
+    monkeypatch.setenv("LIFSAMPLING_DEVICE", "cython")
+    assert qs.LIFBackend().sampler_options == {}
