@@ -320,7 +320,9 @@ def test_capped_noise_is_its_own_kind(monkeypatch):
 
 
 def test_quantum_study_quick(tmp_path):
-    doc, stdout = run_benchmark("quantum_study", tmp_path, "--cache-dir", str(tmp_path / "cache"))
+    doc, stdout = run_benchmark(
+        "quantum_study", tmp_path, "--cache-dir", str(tmp_path / "cache"), "--parts", "povm,tfim,ordered"
+    )
     assert "POVM state learning" in stdout and "TFIM ground states" in stdout and "ordered phase" in stdout
     assert doc["settings"]["n_epochs"] == 4 and doc["settings"]["n_iter"] == 4
     assert doc["settings"]["lif"]["enabled"] is True and doc["calibration"]["interactions"] is None
@@ -334,11 +336,13 @@ def test_quantum_study_quick(tmp_path):
         ("Werner r=0.5", "exact"),
         ("GHZ(3)", "gibbs"),
         ("Werner r=0.5", "gibbs"),
+        ("GHZ(3)", "lif"),
+        ("Werner r=0.5", "lif"),
     ]
     for row in doc["povm"]:
         assert povm_keys <= set(row)
     vmc_keys = {"relative_error", "relative_error_model", "fidelity", "fidelity_sampled", "z2_asymmetry"}
-    vmc_keys |= {"exact_energy", "wall_s", "wall_s_per_iteration"}
+    vmc_keys |= {"exact_energy", "wall_s", "wall_s_per_iteration", "n_iter"}
     assert [(r["backend"], r["ratios"], r["symmetrize"]) for r in doc["tfim"]] == [
         ("exact", "histogram", True),
         ("exact", "analytic", False),
@@ -354,7 +358,20 @@ def test_quantum_study_quick(tmp_path):
     for row in doc["tfim"] + doc["ordered"]:
         assert vmc_keys <= set(row)
     assert doc["tfim"][0]["exact_energy"] == pytest.approx(-5.226252, abs=1e-6)  # checked even in quick mode
-    assert {"bell_lif_ok", "werner_ok", "tfim_ok", "ghz3_above_witness", "tfim_lif_ok"} <= set(doc["targets"])
+    targets = {"bell_lif_ok", "ghz3_above_witness", "tfim_exact_ok", "tfim_gibbs_ok", "tfim_lif_ok"}
+    targets |= {"werner_exact_ok", "werner_gibbs_ok", "werner_lif_ok"}
+    assert targets <= set(doc["targets"])
+    assert doc["netket"] == [] and doc["parts"] == ["povm", "tfim", "ordered"]
+
+
+def test_quantum_study_without_netket(tmp_path):
+    """The NetKet peer is optional: without an interpreter the part says so and records nothing."""
+    missing = tmp_path / "no-netket" / "python"
+    doc, stdout = run_benchmark(
+        "quantum_study", tmp_path, "--parts", "netket", "--netket-python", str(missing)
+    )
+    assert doc["netket"] == [] and doc["povm"] == [] and doc["tfim"] == []
+    assert "NetKet reference: not run" in stdout and doc["parts"] == ["netket"]
 
 
 def test_noise_study_quick(tmp_path):
