@@ -220,15 +220,82 @@ class VMC(Driver):
             p = 0.5 * (p + p[::-1])  # index of 1 − v is 2^N − 1 − index of v
         return np.sqrt(p / p.sum())
 
-    def _step(self, seed: int) -> dict[str, float]:
-        t0 = time.perf_counter()
+    def evaluate(self, n_samples: int, *, seed: int | np.random.Generator | None = None) -> dict[str, float]:
+        """Measure the current model without updating it: one (typically larger) batch of samples.
+
+        The energy estimate of an iteration is that of the batch the
+        iteration drew, and with histogram ratios it is biased upwards by the
+        noise of rarely visited states (more so for correlated samples, such
+        as a spiking network's).  A final batch of, say, 10-20x the training
+        samples measures the state the sampler represents much more precisely.
+
+        Parameters
+        ----------
+        n_samples : int
+            Samples to draw.
+        seed : int or numpy.random.Generator, optional
+
+        Returns
+        -------
+        dict
+            The record an iteration logs (``energy``, ``energy_error``,
+            ``relative_error``, ``fidelity_sampled``, ``z2_asymmetry``, …) for
+            the current model, without gradient entries.
+
+        Examples
+        --------
+        >>> from quantum import RBM, ExactBackend, TransverseFieldIsing
+        >>> vmc = VMC(TransverseFieldIsing(4), RBM.random(4, 4, seed=0), ExactBackend(), seed=0)
+        >>> record = vmc.evaluate(10_000, seed=1)
+        >>> sorted(k for k in record if k.startswith("energy"))
+        ['energy', 'energy_error', 'energy_model', 'energy_variance']
+        """
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
+        samples = self.backend.sample(self.model, int(n_samples), seed=seed)
+        record, _ = self._estimate(samples)
+        record["sample_wall_s"] = samples.wall_time
+        return record
+
+    def _estimate(self, samples: Samples) -> tuple[dict[str, float], np.ndarray]:
+        """The logged estimates for ``samples`` of the current model, and the local energies."""
         model, H = self.model, self.hamiltonian
-        samples = self.backend.sample(model, self.n_samples, seed=seed)
         w = samples.weights
         e_loc = H.local_energy(samples.visible, self._log_prob(samples))
         energy = float(w @ e_loc)
         variance = float(w @ (e_loc - energy) ** 2)
         n_eff = 1.0 / float(w @ w)
+        m = H.magnetization(samples.visible)
+        record = {
+            "energy": energy,
+            "energy_error": float(np.sqrt(variance / n_eff)) if not samples.exact else 0.0,
+            "energy_variance": variance,
+            "relative_error": abs(energy - self.e0) / abs(self.e0),
+            "magnetization": float(w @ m),
+            "abs_magnetization": float(w @ np.abs(m)),
+            "z2_asymmetry": float(abs(w @ np.sign(m))),
+        }
+        if self.exact:
+            psi = self._state(model.visible_probabilities())
+            e_model = H.expectation(psi)
+            overlap = float(abs(self.psi0 @ psi))
+            psi_hat = self._state(samples.visible_distribution())
+            record.update(
+                energy_model=e_model,
+                relative_error_model=abs(e_model - self.e0) / abs(self.e0),
+                overlap=overlap,
+                fidelity=overlap**2,
+                fidelity_sampled=float(self.psi0 @ psi_hat) ** 2,
+            )
+        return record, e_loc
+
+    def _step(self, seed: int) -> dict[str, float]:
+        t0 = time.perf_counter()
+        model = self.model
+        samples = self.backend.sample(model, self.n_samples, seed=seed)
+        record, e_loc = self._estimate(samples)
+        energy = record["energy"]
+        w = samples.weights
         if self.hidden == "sampled":  # the sampled hidden states, as on the chip
             v_o, h_o, w_o, e_o = samples.visible, samples.hidden, w, e_loc
         else:  # O(v) = O(v, E[h|v]) depends on v only: one row per distinct visible state
@@ -253,29 +320,6 @@ class VMC(Driver):
             s_matrix = 0.25 * model.weighted_covariance(v_o[sub], h_o[sub], w_sub)
             direction = self.preconditioner.apply(s_matrix, 0.5 * grad)
         self.model = model.with_parameters(self.optimizer.step(model.parameters, direction))
-
-        m = H.magnetization(samples.visible)
-        record = {
-            "energy": energy,
-            "energy_error": float(np.sqrt(variance / n_eff)) if not samples.exact else 0.0,
-            "energy_variance": variance,
-            "relative_error": abs(energy - self.e0) / abs(self.e0),
-            "magnetization": float(w @ m),
-            "abs_magnetization": float(w @ np.abs(m)),
-            "z2_asymmetry": float(abs(w @ np.sign(m))),
-        }
-        if self.exact:
-            psi = self._state(model.visible_probabilities())
-            e_model = H.expectation(psi)
-            overlap = float(abs(self.psi0 @ psi))
-            psi_hat = self._state(samples.visible_distribution())
-            record.update(
-                energy_model=e_model,
-                relative_error_model=abs(e_model - self.e0) / abs(self.e0),
-                overlap=overlap,
-                fidelity=overlap**2,
-                fidelity_sampled=float(self.psi0 @ psi_hat) ** 2,
-            )
         record.update(
             grad_norm=float(np.linalg.norm(grad)),
             sample_wall_s=samples.wall_time,

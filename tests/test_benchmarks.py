@@ -359,7 +359,11 @@ def test_quantum_study_quick(tmp_path):
         assert vmc_keys <= set(row)
     assert doc["tfim"][0]["exact_energy"] == pytest.approx(-5.226252, abs=1e-6)  # checked even in quick mode
     targets = {"bell_lif_ok", "ghz3_above_witness", "tfim_exact_ok", "tfim_gibbs_ok", "tfim_lif_ok"}
-    targets |= {"werner_exact_ok", "werner_gibbs_ok", "werner_lif_ok"}
+    targets |= {"werner_exact_ok", "werner_gibbs_ok", "werner_lif_ok", "tfim_lif_final_ok"}
+    lif = doc["tfim"][-1]
+    assert lif["n_iter"] == 6 and lif["refine_samples"] == 5 * lif["n_samples"]
+    assert lif["eval_samples"] == 4000
+    assert 0 <= lif["eval_fidelity_sampled"] <= 1 and lif["eval_relative_error"] >= 0
     assert targets <= set(doc["targets"])
     assert doc["netket"] == [] and doc["parts"] == ["povm", "tfim", "ordered"]
 

@@ -213,6 +213,24 @@ def test_averaged_hidden_states_reach_the_ground_state_at_n6():
     assert errors["averaged"] < 0.5 * errors["sampled"], errors
 
 
+def test_evaluate_measures_without_updating():
+    H = qs.TransverseFieldIsing(6, h=1.0)
+    model = qs.RBM.random(6, 6, scale=0.5, seed=2)
+    vmc = qs.VMC(H, model, qs.ExactBackend(), symmetrize=True, seed=0)
+    small = vmc.evaluate(2_000, seed=1)
+    large = vmc.evaluate(400_000, seed=1)
+    assert vmc.model is model and vmc.step_count == 0  # nothing learned
+    exact = small["energy_model"]  # the state's exact energy, same in both records
+    assert large["energy_model"] == exact
+    # the histogram estimate is biased upwards at small n and converges with n
+    assert abs(large["energy"] - exact) < 0.2 * abs(small["energy"] - exact)
+    assert abs(large["energy"] - exact) < 5e-3 * abs(exact)
+    enumerated = qs.VMC(H, model, qs.ExactBackend(enumerate=True), symmetrize=True).evaluate(1)
+    assert enumerated["energy"] == pytest.approx(exact, rel=1e-12)
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
+        vmc.evaluate(0)
+
+
 def test_vmc_rejects_unknown_hidden_mode():
     with pytest.raises(ValueError, match="hidden must be one of"):
         qs.VMC(qs.TransverseFieldIsing(4), qs.RBM.random(4, 2), qs.ExactBackend(), hidden="mean")
