@@ -233,25 +233,27 @@ def povm_part(settings: dict, backends: list[str], lif_options: dict) -> list[di
 
 
 def povm_table(rows: list[dict]) -> str:
-    headers = ["target", "backend", "F sampled", "F model", "F_cl sampled", "DKL sampled", "B sampled"]
-    headers += ["B model", "min eig", "s/epoch", "wall s"]
-    body = [
-        [
-            r["target"],
-            r["backend"],
-            r["quantum_fidelity_sampled"],
-            r["quantum_fidelity_model"],
-            r["classical_fidelity_sampled"],
-            r["dkl_sampled"],
-            r.get("bell_sampled"),
-            r.get("bell_model"),
-            r["min_eigenvalue_sampled"],
-            r["wall_s_per_epoch"],
-            r["wall_s"],
-        ]
-        for r in rows
+    columns = [
+        ("target", "target", 4),
+        ("backend", "backend", 4),
+        ("F sampled", "quantum_fidelity_sampled", 4),
+        ("F model", "quantum_fidelity_model", 4),
+        ("F_cl sampled", "classical_fidelity_sampled", 4),
+        ("DKL sampled", "dkl_sampled", 4),
+        ("B sampled", lambda r: r.get("bell_sampled"), 4),
+        ("B model", lambda r: r.get("bell_model"), 4),
+        ("min eig", "min_eigenvalue_sampled", 4),
+        ("s/epoch", "wall_s_per_epoch", 4),
+        ("wall s", "wall_s", 4),
     ]
-    return format_table(headers, body, title="(1) POVM state learning (means over the last 10 % of epochs)")
+    return columns_table(rows, columns, "(1) POVM state learning (means over the last 10 % of epochs)")
+
+
+def columns_table(rows: list[dict], columns: list[tuple], title: str) -> str:
+    """A table of ``rows`` (dicts): ``columns`` holds (header, key or function of the row, digits)."""
+    body = [[key(r) if callable(key) else r[key] for _, key, _ in columns] for r in rows]
+    headers = [header for header, _, _ in columns]
+    return format_table(headers, body, title=title, digits=[d for _, _, d in columns])
 
 
 # -- (2), (3) TFIM ----------------------------------------------------------------
@@ -345,28 +347,21 @@ def tfim_part(settings: dict, with_lif: bool, lif_options: dict) -> list[dict]:
 
 
 def final_table(rows: list[dict]) -> str:
-    headers = ["N", "backend", "train samples", "iterations", "refine samples", "final samples"]
-    headers += ["rel.err (train tail)", "rel.err final", "+-", "fid. sampled final", "wall s"]
-    body = [
-        [
-            r["n_sites"],
-            r["backend"],
-            r["n_samples"],
-            r["n_iter"],
-            r["refine_samples"],
-            r["eval_samples"],
-            r["relative_error"],
-            r["eval_relative_error"],
-            r["eval_energy_error"] / abs(r["exact_energy"]),
-            r["eval_fidelity_sampled"],
-            r["wall_s"],
-        ]
-        for r in rows
-        if "eval_relative_error" in r
+    columns = [
+        ("N", "n_sites", 4),
+        ("backend", "backend", 4),
+        ("train samples", "n_samples", 4),
+        ("iterations", "n_iter", 4),
+        ("refine samples", "refine_samples", 4),
+        ("final samples", "eval_samples", 4),
+        ("rel.err (train tail)", "relative_error", 3),
+        ("rel.err final", "eval_relative_error", 3),
+        ("+-", lambda r: r["eval_energy_error"] / abs(r["exact_energy"]), 2),
+        ("fid. sampled final", "eval_fidelity_sampled", 5),
+        ("wall s", "wall_s", 4),
     ]
-    return format_table(
-        headers, body, title="(2b) the trained spiking networks, measured with one large batch"
-    )
+    title = "(2b) the trained spiking networks, measured with one large batch"
+    return columns_table([r for r in rows if "eval_relative_error" in r], columns, title)
 
 
 def ordered_part(settings: dict, lif_options: dict) -> list[dict]:
@@ -380,28 +375,23 @@ def ordered_part(settings: dict, lif_options: dict) -> list[dict]:
 
 
 def tfim_table(rows: list[dict], title: str) -> str:
-    headers = ["N", "h", "backend", "ratios", "sym", "samples", "E0", "rel.err", "rel.err model"]
-    headers += ["fidelity", "fid. sampled", "Z2 asym", "s/iter", "wall s"]
-    body = [
-        [
-            r["n_sites"],
-            r["h"],
-            r["backend"],
-            r["ratios"],
-            r["symmetrize"],
-            r["n_samples"],
-            r["exact_energy"],
-            r["relative_error"],
-            r["relative_error_model"],
-            r["fidelity"],
-            r["fidelity_sampled"],
-            r["z2_asymmetry"],
-            r["wall_s_per_iteration"],
-            r["wall_s"],
-        ]
-        for r in rows
+    columns = [
+        ("N", "n_sites", 4),
+        ("h", "h", 3),
+        ("backend", "backend", 4),
+        ("ratios", "ratios", 4),
+        ("sym", "symmetrize", 4),
+        ("samples", "n_samples", 6),
+        ("E0", "exact_energy", 7),
+        ("rel.err", "relative_error", 3),
+        ("rel.err model", "relative_error_model", 3),
+        ("fidelity", "fidelity", 5),
+        ("fid. sampled", "fidelity_sampled", 5),
+        ("Z2 asym", "z2_asymmetry", 3),
+        ("s/iter", "wall_s_per_iteration", 3),
+        ("wall s", "wall_s", 4),
     ]
-    return format_table(headers, body, title=title, digits=[4, 3, 4, 4, 4, 6, 7, 3, 3, 5, 5, 3, 3, 4])
+    return columns_table(rows, columns, title)
 
 
 def netket_python(explicit: str | None) -> Path | None:
@@ -447,23 +437,18 @@ def netket_part(settings: dict, python: Path | None) -> list[dict]:
 
 
 def netket_table(rows: list[dict]) -> str:
-    headers = ["N", "netket", "samples", "iterations", "E0", "rel.err", "fidelity", "wall s"]
-    body = [
-        [
-            r["n_sites"],
-            r["netket"],
-            r["n_samples"],
-            r["n_iter"],
-            r["exact_energy"],
-            r["relative_error"],
-            r["fidelity"],
-            r["wall_s"],
-        ]
-        for r in rows
+    columns = [
+        ("N", "n_sites", 4),
+        ("netket", "netket", 4),
+        ("samples", "n_samples", 4),
+        ("iterations", "n_iter", 4),
+        ("E0", "exact_energy", 7),
+        ("rel.err", "relative_error", 3),
+        ("fidelity", "fidelity", 5),
+        ("wall s", "wall_s", 4),
     ]
-    return format_table(
-        headers, body, title="(4) NetKet reference (RBM α = 1, MetropolisLocal, SR 0.01 + SGD 0.1)"
-    )
+    title = "(4) NetKet reference (RBM α = 1, MetropolisLocal, SR 0.01 + SGD 0.1)"
+    return columns_table(rows, columns, title)
 
 
 def main(argv=None) -> int:
