@@ -72,9 +72,9 @@ import xarray as xr
 
 from ._cache import content_key
 from ._io import atomic_path
-from ._persistent import RUNTIME_DEVICES, PersistentChains
+from ._persistent import RUNTIME_DEVICES, ChainRun, PersistentChains
 from ._units import count, non_negative, positive, steps
-from .alignment import SAL, asymmetry
+from .alignment import SAL, asymmetry, spike_alignment
 from .calibration import Calibration
 from .divergence import kl_divergence
 from .optimizers import adam_direction, damped_solve
@@ -289,6 +289,15 @@ class WakeSleep:
         Iterations between checkpoints.
     progress : bool, optional
         Show a progress bar over iterations (default: if it takes > 2 s).
+    keep_best : bool
+        End on the network of the iteration whose sleep samples had the
+        lowest ``history_.dkl`` (:attr:`best_iteration_`) instead of the last
+        one.  A criterion that needs no held-out data (the trainer measures
+        it anyway); it picks the luckiest of noisy values, and persistent
+        chains that the weight updates keep moving between modes sample a
+        multimodal network better than fresh chains do, so evaluate the
+        result on fresh samples.  Useful when learning from data, where the
+        learning curve is not monotone.
 
     Attributes
     ----------
@@ -313,6 +322,9 @@ class WakeSleep:
         :func:`lifsampling.alignment.effective_asymmetry`) and ``wall_time`` [s].
     n_iter_ : int
         Iterations done.
+    best_iteration_ : int or None
+        The iteration with the lowest ``dkl`` (None if it is not computed:
+        more than 20 visible units).
     seed_ : int
 
     References
@@ -353,6 +365,7 @@ class WakeSleep:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 10,
         progress: bool | None = None,
+        keep_best: bool = False,
     ) -> None:
         if not isinstance(sampler, LIFSampler):
             raise TypeError(f"sampler must be a LIFSampler, got {type(sampler).__name__}.")
@@ -396,6 +409,9 @@ class WakeSleep:
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.checkpoint_every = count(checkpoint_every, "checkpoint_every")
         self.progress = progress
+        if not isinstance(keep_best, (bool, np.bool_)):
+            raise TypeError(f"keep_best must be True or False, got {keep_best!r}.")
+        self.keep_best = bool(keep_best)
         self.device = sampler.device if sampler.device in RUNTIME_DEVICES else "cython"
 
     # -- schedule and optimiser -----------------------------------------------------------
@@ -468,6 +484,19 @@ class WakeSleep:
             ``network_``, ``sampler_`` and the learning curve in ``history_``.
         """
         n_iterations = count(n_iterations, "n_iterations")
+        cal, fingerprint, state = self._prepare(target, data, visible)
+        if self.n_iter_ < n_iterations:
+            self._train(n_iterations, cal, fingerprint, None if state is None else state["network_state"])
+        self._finish(cal)
+        return self
+
+    def _prepare(
+        self, target: BoltzmannMachine | None, data: np.ndarray | None, visible: Any
+    ) -> tuple[Calibration, str, dict | None]:
+        """Check ``target`` or ``data``, calibrate, and set the starting point (or a checkpoint's).
+
+        Returns the calibration, the run's fingerprint and the checkpoint's state (None: a fresh start).
+        """
         if target is not None and data is not None:
             raise ValueError("pass either target (a distribution) or data (samples), not both.")
         s = self.sampler
@@ -526,16 +555,15 @@ class WakeSleep:
             self._opt: dict[str, np.ndarray] = {}
             self._rows: list[dict] = []
             self._recent: list[np.ndarray] = []
+            self._best: dict | None = None
             self.n_iter_ = 0
         else:
             self.weights_, self.biases_ = state["W"], state["b"]
             self._opt, self._rows, self.n_iter_ = state["optimizer"], state["history"], state["iteration"]
             self._recent = state["recent_counts"]
+            self._best = state.get("best")
         self.seed_ = self.seed
-        if self.n_iter_ < n_iterations:
-            self._train(n_iterations, cal, fingerprint, None if state is None else state["network_state"])
-        self._finish(cal)
-        return self
+        return cal, fingerprint, state
 
     def _train(self, n_iterations: int, cal: Calibration, fingerprint: str, network_state: bytes | None):
         try:
@@ -549,6 +577,7 @@ class WakeSleep:
         pairs = None
         if self.alignment is not None:
             pairs = np.argwhere(np.triu(self._mask, 1))
+        synaptic_sal = self.alignment is not None and self.alignment.window == "exponential"
         noise = s.parameter_noise
         chains = PersistentChains(
             s.neuron,
@@ -560,7 +589,7 @@ class WakeSleep:
             delay=s.delay,
             device=self.device,
             per_neuron_threshold=noise is not None and noise.thresholds > 0,
-            alignment_pairs=pairs,
+            alignment_pairs=pairs if synaptic_sal else None,
             alignment_chains=np.arange(C),
             alignment_tau=self.alignment.tau if self.alignment is not None else 10.0,
             alignment_pairing=self.alignment.pairing if self.alignment is not None else "nearest",
@@ -639,10 +668,7 @@ class WakeSleep:
         start = time.perf_counter()
         lr = self.rate(t)
         self._set_network(chains, cal, t)
-        sal_rate = 0.0
-        if self.alignment is not None:
-            lr0 = self.rate(0)
-            sal_rate = self.alignment.rate * (lr / lr0 if lr0 > 0 else 0.0)
+        sal_rate = self._alignment_rate(lr)
         run = chains.run(
             self.duration,
             seed=_iteration_seed(self.seed, t),
@@ -650,6 +676,15 @@ class WakeSleep:
             sample_interval=self.sampler.sample_interval,
             alignment_rate=sal_rate,
         )
+        row = self._learn(run, t, lr)
+        row["wall_time"] = time.perf_counter() - start
+        return row
+
+    def _learn(self, run: ChainRun, t: int, lr: float) -> dict:
+        """Update ``W`` and ``b`` from iteration ``t``'s run (sleep chains first); its history row.
+
+        The row lacks ``wall_time``, which the caller adds.
+        """
         sleep = run.states[: self.n_chains]
         m_model, c_model = moments(sleep)
         if self._target_moments is not None:
@@ -660,6 +695,8 @@ class WakeSleep:
             m_target, c_target = moments(wake)
         dm, dc = m_target - m_model, np.where(self._mask, c_target - c_model, 0.0)
         dkl, dkl_pooled = self._dkl(sleep)
+        if np.isfinite(dkl) and (self._best is None or dkl < self._best["dkl"]):  # the network sampled
+            self._best = {"dkl": dkl, "iteration": t, "W": self.weights_.copy(), "b": self.biases_.copy()}
         row = {
             "dkl": dkl,
             "dkl_pooled": dkl_pooled,
@@ -682,8 +719,33 @@ class WakeSleep:
             i, j = self._pairs[:, 0], self._pairs[:, 1]
             self.weights_[i, j] += delta
             self.weights_[j, i] -= delta
-        row["wall_time"] = time.perf_counter() - start
+        if self.alignment is not None and self.alignment.window == "rectangular":
+            self.weights_ += self._spike_alignment(run, lr)
         return row
+
+    def _alignment_rate(self, lr: float) -> float:
+        """SAL's rate in an iteration with learning rate ``lr``: it follows the schedule."""
+        if self.alignment is None:
+            return 0.0
+        lr0 = self.rate(0)
+        return self.alignment.rate * (lr / lr0 if lr0 > 0 else 0.0)
+
+    def _spike_alignment(self, run: ChainRun, lr: float) -> np.ndarray:
+        """SAL with the rectangular window from the sleep chains' spikes, averaged over chains."""
+        K, C = self._mask.shape[0], self.n_chains
+        idx, stp = run.spikes
+        sleep = idx < C * K
+        delta = spike_alignment(
+            idx[sleep] % K,
+            stp[sleep],
+            n_units=K,
+            rate=self._alignment_rate(lr),
+            tau=self.alignment.tau,
+            dt=self.sampler.dt,
+            pairing=self.alignment.pairing,
+            chain=idx[sleep] // K,
+        )
+        return np.where(self._mask, delta / C, 0.0)
 
     def _dkl(self, sleep: np.ndarray) -> tuple[float, float]:
         """DKL of this iteration's sleep samples, and of those of the last ``DKL_WINDOW`` iterations."""
@@ -704,6 +766,9 @@ class WakeSleep:
 
     def _finish(self, cal: Calibration) -> None:
         s = self.sampler
+        self.best_iteration_ = None if self._best is None else self._best["iteration"]
+        if self.keep_best and self._best is not None:
+            self.weights_, self.biases_ = self._best["W"].copy(), self._best["b"].copy()
         self.network_ = network_from_boltzmann(self.weights_, self.biases_, cal)
         target = s.target
         if self._target is None:  # learned from data: the machine the network encodes
@@ -819,6 +884,7 @@ class WakeSleep:
             "network_state": network_state,
             "history": self._rows,
             "recent_counts": self._recent,
+            "best": self._best,
             "seed": self.seed,
             "settings": self._settings(),
         }

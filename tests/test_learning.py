@@ -13,7 +13,13 @@ import pytest
 import lifsampling as ls
 import lifsampling.learning as learning
 from lifsampling._persistent import ChainRun, PersistentChains
-from lifsampling.alignment import PAIRINGS, alignment_update, effective_asymmetry, effective_couplings
+from lifsampling.alignment import (
+    PAIRINGS,
+    alignment_update,
+    effective_asymmetry,
+    effective_couplings,
+    spike_alignment,
+)
 
 SMALL = dict(n_chains=4, duration=100.0, settle=10.0, burn_in=20.0, progress=False)
 
@@ -23,6 +29,8 @@ class _FakeChains:
     """Returns ``states`` (chains, draws, K) from every run; records the parameters it was given."""
 
     states: np.ndarray = np.zeros((1, 1, 1), dtype=np.int8)
+    spikes: tuple = (np.zeros(0, int), np.zeros(0, int))
+    sequence: list = []  # states of successive runs, before falling back to ``states``
     parameters: list = []
 
     def __init__(self, neuron, noise, n_units, n_chains, **kwargs):
@@ -32,7 +40,8 @@ class _FakeChains:
         type(self).parameters.append((np.array(v_rest), np.array(w_exc), np.array(w_inh)))
 
     def run(self, duration, *, seed, settle=0.0, sample_interval=1.0, alignment_rate=0.0):
-        return ChainRun(type(self).states, None, (np.zeros(0, int), np.zeros(0, int)))
+        states = type(self).sequence.pop(0) if type(self).sequence else type(self).states
+        return ChainRun(states, None, type(self).spikes)
 
     def state(self):
         return b""
@@ -47,6 +56,8 @@ class _FakeChains:
 @pytest.fixture
 def fake_chains(monkeypatch):
     _FakeChains.parameters = []
+    _FakeChains.spikes = (np.zeros(0, int), np.zeros(0, int))
+    _FakeChains.sequence = []
     monkeypatch.setattr(learning, "PersistentChains", _FakeChains)
     return _FakeChains
 
@@ -110,6 +121,31 @@ def test_a_model_that_matches_the_target_stays_put(hand_calibration, fake_chains
     W0, b0 = ls.lif_to_boltzmann(sampler.lif_parameters_, hand_calibration)
     np.testing.assert_allclose(trainer.weights_, W0, atol=1e-12)
     np.testing.assert_allclose(trainer.biases_, b0, atol=1e-12)
+
+
+def test_keep_best_ends_on_the_network_of_the_best_iteration(hand_calibration, fake_chains):
+    """Iterations 0 and 2 sample all-off states (far from the fair coins of the target),
+    iteration 1 samples them exactly: keep_best returns the network that iteration 1
+    sampled, i.e. the one after iteration 0's update; without it, the last one."""
+    target = ls.BoltzmannMachine([[0.0, 0.0], [0.0, 0.0]], [0.0, 0.0])
+    sampler = ls.LIFSampler(target, calibration=hand_calibration, interactions=None, progress=False)
+    off, fair = _two_unit_states(0, 0, 0, 1), _two_unit_states(0.25, 0.25, 0.25, 0.25)
+    runs = {}
+    for keep in (False, True, None):
+        fake_chains.sequence = [fair, off, fair, off]  # the first run is the burn-in
+        one = keep is None  # one iteration only: the network that iteration 1 samples
+        trainer = ls.WakeSleep(
+            sampler, optimizer="sgd", n_chains=1, progress=False, seed=0, keep_best=bool(keep)
+        )
+        runs[keep] = trainer.fit(n_iterations=1 if one else 3)
+    assert runs[True].best_iteration_ == runs[False].best_iteration_ == 1
+    np.testing.assert_array_equal(runs[True].weights_, runs[None].weights_)
+    np.testing.assert_array_equal(runs[True].biases_, runs[None].biases_)
+    assert not np.allclose(runs[False].biases_, runs[True].biases_)
+    h = runs[True].history_.dkl.values
+    assert h[1] < min(h[0], h[2]) and runs[True].history_.sizes["iteration"] == 3
+    with pytest.raises(TypeError, match="keep_best"):
+        ls.WakeSleep(sampler, keep_best="yes")
 
 
 def test_schedules_and_optimizers(hand_calibration):
@@ -323,9 +359,11 @@ def test_alignment_synapses_match_the_spike_train_reference(lif_target, calibrat
             assert run.alignment[c, k] == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-def test_sal_keeps_reciprocal_sums_and_reduces_asymmetry(calibration):
+@pytest.mark.parametrize("window, rate", [("exponential", 0.01), ("rectangular", 0.03)])
+def test_sal_keeps_reciprocal_sums_and_reduces_asymmetry(calibration, window, rate):
     """Equal biases (no heterogeneity between the neurons) and wake-sleep switched off
-    (learning rate 1e-12): SAL alone removes most of the asymmetry, W_ij + W_ji stays."""
+    (learning rate 1e-12): SAL alone removes most of the asymmetry, W_ij + W_ji stays
+    (Brian2 synapses for the exponential window, the recorded spikes for the rectangular)."""
     W0 = np.array([[0.0, 1.0, -0.6], [0.2, 0.0, 0.8], [-0.1, -0.4, 0.0]])
     b = np.zeros(3)
     target = ls.BoltzmannMachine((W0 + W0.T) / 2, b)
@@ -333,7 +371,7 @@ def test_sal_keeps_reciprocal_sums_and_reduces_asymmetry(calibration):
     sampler = ls.LIFSampler(target, calibration=calibration, interactions=None, network=net, progress=False)
     trainer = ls.WakeSleep(
         sampler,
-        alignment=ls.SAL(rate=0.01),
+        alignment=ls.SAL(rate=rate, window=window),
         learning_rate=1e-12,
         schedule="constant",
         n_chains=16,
@@ -350,6 +388,49 @@ def test_sal_keeps_reciprocal_sums_and_reduces_asymmetry(calibration):
     assert ls.asymmetry(W) < 0.5 * ls.asymmetry(W0)
 
 
+@pytest.mark.parametrize("pairing", ["all", "nearest"])
+def test_rectangular_window_matches_the_spike_train_reference(pairing):
+    """spike_alignment (all pairs of units, chains kept apart) equals the event-by-event
+    reference, for a window of tau_ref (at most one partner spike in it) and a wider one."""
+    rng = np.random.default_rng(0)
+    for tau in (10.0, 25.0):
+        step = np.sort(rng.choice(20_000, 300, replace=False))
+        unit, chain = rng.integers(0, 3, 300), rng.integers(0, 2, 300)
+        dW = spike_alignment(unit, step, n_units=3, rate=0.5, tau=tau, pairing=pairing, chain=chain)
+        expected = np.zeros((3, 3))
+        for c in range(2):
+            for i, j in [(0, 1), (0, 2), (1, 2)]:
+                ti, tj = (step[(chain == c) & (unit == u)] * 0.1 for u in (i, j))
+                d = alignment_update(ti, tj, rate=0.5, tau=tau, pairing=pairing, window="rectangular")
+                expected[i, j] += d
+                expected[j, i] -= d
+        np.testing.assert_allclose(dW, expected, atol=1e-12)
+        assert np.abs(dW).max() > 0
+    # boundaries: paired for 0 < dt <= tau, never in the same step, never across chains
+    assert spike_alignment([0, 1], [0, 100], n_units=2, rate=1.0, tau=10.0)[0, 1] == -1.0
+    assert spike_alignment([0, 1], [0, 101], n_units=2, rate=1.0, tau=10.0)[0, 1] == 0.0
+    assert spike_alignment([0, 1], [7, 7], n_units=2, rate=1.0, tau=10.0)[0, 1] == 0.0
+    assert spike_alignment([0, 1], [0, 50], n_units=2, rate=1.0, tau=10.0, chain=[0, 1])[0, 1] == 0.0
+
+
+def test_rectangular_sal_in_the_trainer_uses_the_sleep_chains_spikes(hand_calibration, fake_chains):
+    """Sleep chain 0: unit 0 fires 5 ms before unit 1 (W_01 falls, W_10 rises by the SAL
+    rate, averaged over the 2 sleep chains); spikes of later chains (wake chains, when
+    learning from data) do not count; the moments match, so only SAL moves W."""
+    target = ls.BoltzmannMachine([[0.0, 0.0], [0.0, 0.0]], [0.0, 0.0])
+    sampler = ls.LIFSampler(target, calibration=hand_calibration, interactions=None, progress=False)
+    fake_chains.states = np.repeat(_two_unit_states(0.25, 0.25, 0.25, 0.25), 2, axis=0)
+    # spikes: (chain * K + unit, time step); chain 2 is not a sleep chain
+    fake_chains.spikes = (np.array([0, 1, 2, 4, 5]), np.array([10, 60, 70, 10, 60]))
+    sal = ls.SAL(rate=0.2, pairing="all", window="rectangular")
+    trainer = ls.WakeSleep(
+        sampler, alignment=sal, schedule="constant", n_chains=2, progress=False, seed=0
+    ).fit(n_iterations=1)
+    W0, _ = ls.lif_to_boltzmann(sampler.lif_parameters_, hand_calibration)
+    np.testing.assert_allclose(trainer.weights_ - W0, [[0.0, -0.1], [0.1, 0.0]], atol=1e-12)
+    assert trainer.weights_[0, 1] + trainer.weights_[1, 0] == pytest.approx(W0[0, 1] + W0[1, 0])
+
+
 def test_asymmetry_metric():
     assert ls.asymmetry(np.eye(3)) == 0.0
     W = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
@@ -358,6 +439,10 @@ def test_asymmetry_metric():
         ls.asymmetry(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="pairing"):
         ls.SAL(pairing="causal")
+    with pytest.raises(ValueError, match="window must be one of"):
+        ls.SAL(window="gaussian")
+    with pytest.raises(ValueError, match="'nearest' or 'all'"):
+        ls.SAL(window="rectangular", pairing="adjacent")
     with pytest.raises(ValueError, match="rate"):
         ls.SAL(rate=0.0)
 
@@ -429,6 +514,7 @@ def test_training_from_data_with_hidden_units(calibration):
     assert trainer._n_wake == 3
     h = trainer.history_
     assert h.attrs["trained_on"] == "data" and np.all(np.isfinite(h.dkl.values))
+    assert trainer.best_iteration_ == int(np.argmin(h.dkl.values))  # tracked whether kept or not
     W = trainer.weights_
     assert np.all(W[:2, :2] == 0) and np.all(W[2:, 2:] == 0)  # an RBM stays restricted
     assert isinstance(trainer.sampler_.target, ls.RestrictedBoltzmannMachine)
