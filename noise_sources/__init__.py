@@ -11,17 +11,24 @@ Pick a noise model in one argument of :class:`lifsampling.LIFSampler`::
     ls.LIFSampler(bm, noise=ns.NetworkNoise(300, in_degree=100))     # deterministic network
     ls.LIFSampler(bm, noise=ns.EnsembleNoise(n_units=5, in_degree=20))  # chains drive each other
 
+and train the network under the noise it gets (wake–sleep, Dold et al. 2019)::
+
+    ls.fine_tune(ls.LIFSampler(bm, noise=ns.NetworkNoise(300, in_degree=30)))
+    ns.train_together(bms, ns.NetworkNoise(300, in_degree=30))  # many targets sharing one network
+    ns.train_ensemble(bms, n_copies=8, noise=ns.EnsembleNoise(5, in_degree=100))
+
 Modules: :mod:`~noise_sources.pool` (shared Poisson pool), :mod:`~noise_sources.network`
 (deterministic recurrent network, Jordan et al. 2019, Sci. Rep. 9, 18303),
 :mod:`~noise_sources.ensemble` (sampling networks as each other's noise,
-Dold et al. 2019, Neural Networks 119, 200), :mod:`~noise_sources.measures`
+Dold et al. 2019, Neural Networks 119, 200; running and training many networks
+in one simulation), :mod:`~noise_sources.measures`
 (input correlations, noise autocorrelation time, free-membrane statistics).
 """
 
 from lifsampling.noise import NoiseSource, PoissonNoise
 
 from ._registry import from_dict
-from .ensemble import EnsembleNoise, sample_ensemble, sample_together
+from .ensemble import EnsembleNoise, sample_ensemble, sample_together, train_ensemble, train_together
 from .measures import (
     NoiseMeasurement,
     autocorrelation_time,
@@ -60,4 +67,6 @@ __all__ = [
     "sample_ensemble",
     "sample_together",
     "simulate_network",
+    "train_ensemble",
+    "train_together",
 ]
