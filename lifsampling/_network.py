@@ -284,18 +284,34 @@ def _compiler_available() -> bool:
     return shutil.which(compiler) is not None and shutil.which("make") is not None
 
 
+def _forced_device() -> str | None:
+    """The device ``LIFSAMPLING_DEVICE`` imposes on ``"auto"`` (None if unset)."""
+    forced = os.environ.get("LIFSAMPLING_DEVICE")
+    if forced and forced not in DEVICES[1:]:
+        raise ValueError(f"LIFSAMPLING_DEVICE must be one of {DEVICES[1:]}, got {forced!r}.")
+    return forced or None
+
+
 def fast_path_suits(noise: NoiseSource | None) -> bool:
     """Whether the standalone fast path can run ``noise`` here (built-in Poisson source, compiler).
 
     ``None`` stands for the default background (:class:`PoissonNoise`).
-    Callers that run one structure many times (the drivers of :mod:`quantum`)
-    use it to choose ``"cpp_standalone"`` even for short runs, where the
-    one-off build is amortised.
     """
     from .noise import OscillatingPoissonNoise, PoissonNoise
 
     builtin = noise is None or type(noise) in (PoissonNoise, OscillatingPoissonNoise)
     return builtin and _compiler_available()
+
+
+def repeated_run_device(noise: NoiseSource | None) -> str | None:
+    """The device for one network structure run many times with new parameters (e.g. a driver).
+
+    ``"cpp_standalone"`` when the fast path suits ``noise``, even for short
+    runs: the one-off build is amortised over the calls.  None (leave the
+    choice to ``"auto"``) when ``LIFSAMPLING_DEVICE`` is set or the fast path
+    does not apply.
+    """
+    return "cpp_standalone" if _forced_device() is None and fast_path_suits(noise) else None
 
 
 def resolve_device(
@@ -335,10 +351,8 @@ def resolve_device(
             return "cython" if _compiler_available() else "numpy"
     if device != "auto":
         return device
-    forced = os.environ.get("LIFSAMPLING_DEVICE")
+    forced = _forced_device()
     if forced:
-        if forced not in DEVICES[1:]:
-            raise ValueError(f"LIFSAMPLING_DEVICE must be one of {DEVICES[1:]}, got {forced!r}.")
         return forced
     if not _compiler_available():
         return "numpy"

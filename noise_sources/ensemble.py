@@ -510,7 +510,7 @@ def train_together(
     >>> runs = sample_together([t.sampler_ for t in trained], noise, 10_000.0) # doctest: +SKIP
     """
     from lifsampling import WakeSleep
-    from lifsampling._persistent import RUNTIME_DEVICES, ChainRun, PersistentChains
+    from lifsampling._persistent import ChainRun, PersistentChains
     from lifsampling.learning import _iteration_seed, network_from_boltzmann
 
     n_iterations = check_count(n_iterations, "n_iterations")
@@ -540,7 +540,6 @@ def train_together(
     cals = [tr._prepare(None, None, None)[0] for tr in trainers]
     first, lead = samplers[0], trainers[0]
     K, C, T = first.target.n_units, n_chains, len(trainers)
-    device = first.device if first.device in RUNTIME_DEVICES else "cython"
 
     def set_networks(chains: PersistentChains) -> None:
         nets = [
@@ -562,7 +561,7 @@ def train_together(
         dt=first.dt,
         synapses=first.synapses,
         delay=first.delay,
-        device=device,
+        device=lead.device,
         seed=_iteration_seed(seed, -1, 1),
     )
     gc.freeze()  # as in WakeSleep: exempt the objects that exist now from Brian2's collections

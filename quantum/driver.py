@@ -21,7 +21,7 @@ from lifsampling._seeding import make_rng
 from .log import RunLog
 from .models import RBM
 from .optimizers import SGD, Adam
-from .samplers import Backend
+from .samplers import Backend, _check_n_samples
 
 __all__ = ["Driver"]
 
@@ -50,8 +50,6 @@ class Driver(ABC):
                 f"backend must be a quantum sampler backend (ExactBackend, GibbsBackend, LIFBackend), "
                 f"got {type(backend).__name__}."
             )
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
         self.model = model
         self.backend = backend
         self.optimizer = Adam() if optimizer is None else optimizer
@@ -59,7 +57,7 @@ class Driver(ABC):
             raise TypeError(
                 f"optimizer must have a step(params, grad) method, got {type(optimizer).__name__}."
             )
-        self.n_samples = int(n_samples)
+        self.n_samples = _check_n_samples(n_samples)
         self.seed = seed if isinstance(seed, (int, np.integer)) else None
         self._rng = make_rng(seed)
         self.step_count = 0

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ import numpy as np
 
 import lifsampling as ls
 from lifsampling import all_states, states_to_indices
-from lifsampling._network import fast_path_suits
+from lifsampling._network import repeated_run_device
 from lifsampling._seeding import derive_seed, make_rng
 
 from .models import RBM
@@ -268,13 +267,9 @@ class LIFBackend(Backend):
             raise ValueError(f"unknown LIFSampler option(s) {unknown}; valid options: {valid}.")
         self.n_chains, self.burn_in = int(n_chains), float(burn_in)
         self.sampler_options = dict(sampler_options)
-        if (
-            "device" not in sampler_options
-            and not os.environ.get("LIFSAMPLING_DEVICE")
-            and fast_path_suits(sampler_options.get("noise"))
-        ):
-            # a driver reruns one structure hundreds of times: the standalone build is paid once
-            self.sampler_options["device"] = "cpp_standalone"
+        device = None if "device" in sampler_options else repeated_run_device(sampler_options.get("noise"))
+        if device is not None:  # a driver reruns one structure hundreds of times: build once
+            self.sampler_options["device"] = device
         self.calibration_ = sampler_options.get("calibration")
         self.interactions_ = sampler_options.get("interactions", "calibrate")
         self.last_sampler_: ls.LIFSampler | None = None

@@ -69,7 +69,7 @@ import numpy as np
 from .driver import Driver
 from .models import RBM
 from .optimizers import SGD, SR, Adam
-from .samplers import Backend, Samples
+from .samplers import Backend, Samples, _check_n_samples
 from .tfim import MAX_EXACT_SITES, TransverseFieldIsing, empirical_log_prob, symmetrized
 
 __all__ = ["VMC", "energy_gradient"]
@@ -250,9 +250,7 @@ class VMC(Driver):
         >>> sorted(k for k in record if k.startswith("energy"))
         ['energy', 'energy_error', 'energy_model', 'energy_variance']
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
-        samples = self.backend.sample(self.model, int(n_samples), seed=seed)
+        samples = self.backend.sample(self.model, _check_n_samples(n_samples), seed=seed)
         record, _ = self._estimate(samples)
         record["sample_wall_s"] = samples.wall_time
         return record
@@ -309,8 +307,10 @@ class VMC(Driver):
             if self.hidden == "conditional":
                 h_o = model.hidden_means(v_o)
             else:  # "averaged": the mean sampled hidden state of each visible state
-                h_o = np.zeros((uniq.size, model.n_hidden))
-                np.add.at(h_o, inverse, samples.hidden * w[:, None])
+                h_o = np.stack(
+                    [np.bincount(inverse, weights=w * hj, minlength=uniq.size) for hj in samples.hidden.T],
+                    axis=1,
+                ).reshape(uniq.size, model.n_hidden)
                 h_o /= w_o[:, None]
         grad = model.weighted_sum(v_o, h_o, w_o * (e_o - energy))
         direction = grad
